@@ -1,0 +1,55 @@
+package hotelrates
+
+import (
+	"context"
+	"time"
+)
+
+// CallKind says what a vendor exchange was for.
+type CallKind string
+
+// The kinds of vendor exchange.
+const (
+	CallAuth   CallKind = "auth"   // obtaining a token or session
+	CallRates  CallKind = "rates"  // an availability call
+	CallLogout CallKind = "logout" // ending a session
+)
+
+// Exchange is the record of one HTTP exchange with a vendor, as archived.
+// Credentials, tokens, signatures and session ids are redacted before a
+// record leaves the process.
+type Exchange struct {
+	Vendor         string              `json:"vendor"`
+	SearchID       string              `json:"search_id,omitempty"`
+	Kind           CallKind            `json:"kind"`
+	Start          time.Time           `json:"start"`
+	DurationMS     float64             `json:"duration_ms"`
+	Method         string              `json:"method"`
+	URL            string              `json:"url"`
+	RequestHeader  map[string][]string `json:"request_header,omitempty"`
+	RequestBody    string              `json:"request_body,omitempty"`
+	Status         int                 `json:"status,omitempty"`
+	ResponseHeader map[string][]string `json:"response_header,omitempty"`
+	ResponseBody   string              `json:"response_body,omitempty"`
+	Error          string              `json:"error,omitempty"`
+}
+
+type callKey struct{}
+
+// Call identifies, in a context, the search and purpose of a vendor call,
+// so the exchange recorder can label what it archives.
+type Call struct {
+	SearchID string
+	Kind     CallKind
+}
+
+// ContextWithCall returns ctx carrying c.
+func ContextWithCall(ctx context.Context, c Call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+// CallFromContext returns the Call in ctx, or a zero Call.
+func CallFromContext(ctx context.Context) Call {
+	c, _ := ctx.Value(callKey{}).(Call)
+	return c
+}

@@ -1,0 +1,159 @@
+// Package sandbox is the shared core of the simulated hotel vendors: the
+// hotel catalog, the deterministic ground truth of offers, the capacity,
+// latency and fault models, and the per-vendor statistics. The wire
+// protocols live beside their clients in vendors/solo, vendors/bulk and
+// vendors/session; package vendorsim serves them together.
+package sandbox
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"hotelrates"
+)
+
+// The sandbox vendor names.
+const (
+	Solo    = "solo"
+	Bulk    = "bulk"
+	Session = "session"
+)
+
+// VendorNames lists the sandbox vendors in a stable order.
+var VendorNames = []string{Solo, Bulk, Session}
+
+// FirstHotel and LastHotel bound the catalog: hotel ids are "H" and five
+// digits, H00001 to H20000.
+const (
+	FirstHotel = 1
+	LastHotel  = 20000
+)
+
+// HotelID returns the id of catalog hotel n, such as "H00042".
+func HotelID(n int) string { return fmt.Sprintf("H%05d", n) }
+
+// HotelIDs returns the ids of hotels from to to, inclusive.
+func HotelIDs(from, to int) []string {
+	ids := make([]string, 0, max(0, to-from+1))
+	for n := from; n <= to; n++ {
+		ids = append(ids, HotelID(n))
+	}
+	return ids
+}
+
+// HotelNumber returns n for a catalog id "Hnnnnn", and false for anything
+// else.
+func HotelNumber(id string) (int, bool) {
+	if len(id) != 6 || id[0] != 'H' {
+		return 0, false
+	}
+	for _, c := range id[1:] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, _ := strconv.Atoi(id[1:])
+	return n, n >= FirstHotel && n <= LastHotel
+}
+
+// Carries reports whether the sandbox vendor sells the hotel. The subsets
+// are documented in docs/sandbox.md:
+//
+//	solo:    n % 4 != 0   (75% of the catalog)
+//	bulk:    n % 3 != 0   (67%)
+//	session: n % 5 != 0   (80%)
+func Carries(vendor, hotelID string) bool {
+	n, ok := HotelNumber(hotelID)
+	if !ok {
+		return false
+	}
+	switch vendor {
+	case Solo:
+		return n%4 != 0
+	case Bulk:
+		return n%3 != 0
+	case Session:
+		return n%5 != 0
+	}
+	return false
+}
+
+var (
+	roomTypes = []struct {
+		name string
+		pct  int64 // price in percent of the hotel's base rate
+	}{
+		{"Standard Double", 100}, {"Superior Twin", 115}, {"Deluxe King", 135},
+		{"Family Room", 150}, {"Junior Suite", 170}, {"Executive Suite", 220},
+	}
+	boards = []struct {
+		code  string
+		cents int64 // USD cents per adult per night
+	}{
+		{"RO", 0}, {"BB", 1200}, {"HB", 3000}, {"FB", 4500}, {"AI", 7000},
+	}
+	// fxPerMille converts USD to the currency: amount*rate/1000, rounded half up.
+	fxPerMille = map[string]int64{"USD": 1000, "EUR": 920, "GBP": 790}
+)
+
+// Currencies lists the currencies the sandbox prices in.
+var Currencies = []string{"USD", "EUR", "GBP"}
+
+func rng(parts ...string) *rand.Rand {
+	h := fnv.New128a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	sum := h.Sum(nil)
+	return rand.New(rand.NewPCG(binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:])))
+}
+
+// Offers returns the ground truth: the offers the sandbox vendor answers for
+// the hotel and stay, in the order the vendor lists them. It returns nil
+// when the vendor does not carry the hotel, when the hotel is sold out for
+// the stay (about 8% of hotel/stay pairs per vendor), or for a currency the
+// sandbox does not price in. The answer depends on nothing but its inputs.
+func Offers(vendor, hotelID string, stay hotelrates.Stay) []hotelrates.Offer {
+	fx, ok := fxPerMille[stay.Currency]
+	if !ok || !Carries(vendor, hotelID) || stay.Nights() < 1 || stay.Adults < 1 || stay.Rooms < 1 {
+		return nil
+	}
+	r := rng("offers", vendor, hotelID, stay.Key())
+	if r.IntN(100) < 8 {
+		return nil
+	}
+	base := 6000 + rng("hotel", hotelID).Int64N(34000) // hotel's nightly base in USD cents
+	markup := 95 + r.Int64N(11)                        // vendor's price level, 95..105 %
+	nights := int64(stay.Nights())
+	n := 1 + r.IntN(5)
+	offers := make([]hotelrates.Offer, 0, n)
+	seen := map[[2]int]bool{}
+	for len(offers) < n {
+		rt, bd := r.IntN(len(roomTypes)), r.IntN(len(boards))
+		if seen[[2]int{rt, bd}] {
+			n-- // a duplicate room/board draw shortens the list, deterministically
+			continue
+		}
+		seen[[2]int{rt, bd}] = true
+		usd := base*roomTypes[rt].pct/100*nights*int64(stay.Rooms) + boards[bd].cents*nights*int64(stay.Adults)
+		usd = usd * markup / 100
+		o := hotelrates.Offer{
+			Vendor: vendor,
+			Room:   roomTypes[rt].name,
+			Board:  boards[bd].code,
+			Total:  hotelrates.Money{Minor: (usd*fx + 500) / 1000, Currency: stay.Currency},
+		}
+		if r.IntN(3) > 0 {
+			o.Refundable = true
+			days := 1 + r.IntN(7)
+			o.CancelDeadline = stay.CheckIn.Time().AddDate(0, 0, -days).Add(18 * time.Hour)
+		}
+		offers = append(offers, o)
+	}
+	return offers
+}
