@@ -218,7 +218,7 @@ func (b *Backend) Roll(key string) Fault {
 	h.Write([]byte(b.name))
 	h.Write([]byte{0})
 	h.Write([]byte(key))
-	u := float64(h.Sum64()>>11) / (1 << 53)
+	u := float64(mix(h.Sum64())>>11) / (1 << 53)
 	acc := 0.0
 	for i, p := range probs {
 		acc += p
@@ -322,3 +322,11 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// mix is the splitmix64 finalizer: it spreads every input bit over the
+// output, which FNV alone does not do for the high bits.
+func mix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}

@@ -1,0 +1,74 @@
+// Command hotelrates loads hotel rates from many vendors at once.
+//
+// Subcommands:
+//
+//	serve      run the rate service (default: embedded sandbox vendors, local archive)
+//	search     run one search and print a table
+//	vendorsim  run the vendor sandbox on its own
+//
+// Run `hotelrates <subcommand> -h` for flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "hotelrates:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: hotelrates <command> [flags]
+
+commands:
+  serve      run the rate service (default: embedded sandbox vendors, local archive)
+  search     run one search and print a table
+  vendorsim  run the vendor sandbox on its own
+`
+
+// run is the whole program, testable: it returns when ctx ends or the
+// subcommand is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("HOTELRATES_LOG_LEVEL"))}))
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, log, stdout, stderr)
+	case "search":
+		return runSearch(ctx, rest, getenv, log, stdout, stderr)
+	case "vendorsim":
+		return runVendorsim(ctx, rest, log, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"hotelrates/config"
+	"hotelrates/sandbox"
+	"hotelrates/service"
+)
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML config file (default: the embedded default: sandbox vendors in-process, archive under ./data)")
+	addr := fs.String("addr", "", "listen address HOST:PORT (overrides the config's listen)")
+	sandboxFile := fs.String("sandbox", "", "sandbox YAML config for the embedded sandbox (the file `vendorsim --config` takes)")
+	sandboxAddr := fs.String("sandbox-addr", "", "listen address of the embedded sandbox, to read its /_sandbox/stats")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Listen = *addr
+	}
+	if *sandboxAddr != "" {
+		cfg.Sandbox.Addr = *sandboxAddr
+	}
+	opts := service.Options{Logger: log}
+	if *sandboxFile != "" {
+		sc, err := sandbox.LoadConfig(*sandboxFile)
+		if err != nil {
+			return err
+		}
+		opts.Sandbox = &sc
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	svc, err := service.New(cfg, opts)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		svc.Close(context.Background())
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	attrs := []any{"url", url, "archive", cfg.Archive.URL, "vendors", svc.Engine.VendorNames()}
+	if svc.Sim != nil {
+		attrs = append(attrs, "sandbox", svc.Sim.URL())
+	}
+	log.Info("hotelrates ready", attrs...)
+	fmt.Fprintf(stdout, `hotelrates is serving on %s. Try:
+
+  curl -s %s/v1/search -H 'Content-Type: application/json' \
+    -d '{"hotel_ids":["H00001","H00002","H00003"],"check_in":"2027-03-10","check_out":"2027-03-13","adults":2,"rooms":1,"currency":"USD"}'
+
+`, url, url)
+	return svc.Serve(ctx, ln)
+}
+
+func loadConfig(path string, getenv func(string) string) (config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	return config.Load(path, getenv)
+}

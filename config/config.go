@@ -1,0 +1,330 @@
+// Package config reads the service's YAML configuration: strict (an
+// unknown key is an error naming the key and its line), with ${ENV}
+// expansion in values for secrets, defaults for what is left out, and
+// validation with messages that name the setting. With no file, Default
+// is the embedded default: the sandbox vendors in-process and a local
+// archive.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole service configuration.
+type Config struct {
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen"`
+	// DataDir holds local state: the archive (file sink) and its spool.
+	DataDir string `yaml:"data_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string  `yaml:"log_level"`
+	Search   Search  `yaml:"search"`
+	Archive  Archive `yaml:"archive"`
+	Sandbox  Sandbox `yaml:"sandbox"`
+	// Vendors are the vendors searched. A vendor without base_url is served
+	// by the embedded sandbox (which must then be enabled), with its demo
+	// credentials unless the entry gives its own.
+	Vendors []Vendor `yaml:"vendors"`
+	// ShutdownGrace bounds graceful shutdown: in-flight searches finish and
+	// the archive is flushed within it.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// Search bounds searches.
+type Search struct {
+	DefaultTimeout time.Duration `yaml:"default_timeout"`
+	MaxTimeout     time.Duration `yaml:"max_timeout"`
+	MaxHotels      int           `yaml:"max_hotels"`
+	MaxNights      int           `yaml:"max_nights"`
+	// MaxBodyBytes bounds a request body; larger ones get 413.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// Archive is where raw vendor exchanges go.
+type Archive struct {
+	// URL is file:///DIR (a local directory; default DATA_DIR/archive).
+	URL          string        `yaml:"url"`
+	SegmentBytes int64         `yaml:"segment_bytes"`
+	SegmentAge   time.Duration `yaml:"segment_age"`
+	// Queue is the archiver's channel capacity.
+	Queue int `yaml:"queue"`
+}
+
+// Sandbox is the embedded vendor sandbox.
+type Sandbox struct {
+	Enabled bool `yaml:"enabled"`
+	// Addr is its listen address (default 127.0.0.1:0, any free port).
+	Addr string `yaml:"addr"`
+	// Config is a sandbox YAML file (the one `vendorsim --config` takes).
+	Config string `yaml:"config"`
+}
+
+// Vendor is one vendor the service searches.
+type Vendor struct {
+	Name string `yaml:"name"`
+	// Protocol is solo, bulk or session.
+	Protocol string `yaml:"protocol"`
+	// BaseURL is the vendor's API root, e.g. http://127.0.0.1:9090/solo;
+	// empty for the embedded sandbox.
+	BaseURL      string `yaml:"base_url"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	APIKey       string `yaml:"api_key"`
+	Secret       string `yaml:"secret"`
+	User         string `yaml:"user"`
+	Password     string `yaml:"password"`
+	// MaxBatch is the most hotels per call (batch protocols).
+	MaxBatch int `yaml:"max_batch"`
+	// Concurrency is the most calls in flight (for session vendors, also
+	// the most sessions).
+	Concurrency   int           `yaml:"concurrency"`
+	MinWorkers    int           `yaml:"min_workers"`
+	MaxWorkers    int           `yaml:"max_workers"`
+	IdleTimeout   time.Duration `yaml:"idle_timeout"`
+	CallTimeout   time.Duration `yaml:"call_timeout"`
+	RefreshBefore time.Duration `yaml:"refresh_before"`
+}
+
+// Protocols lists the vendor protocols the service speaks.
+var Protocols = []string{"solo", "bulk", "session"}
+
+// Default returns the embedded default: the sandbox in-process with its
+// three vendors, the archive under ./data, listening on 127.0.0.1:8080.
+func Default() Config {
+	c := Config{
+		Sandbox: Sandbox{Enabled: true},
+		Vendors: []Vendor{
+			{Name: "solo", Protocol: "solo"},
+			{Name: "bulk", Protocol: "bulk"},
+			{Name: "session", Protocol: "session"},
+		},
+	}
+	c.applyDefaults()
+	return c
+}
+
+func (c *Config) applyDefaults() {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.Listen, "127.0.0.1:8080")
+	def(&c.DataDir, "./data")
+	def(&c.LogLevel, "info")
+	def(&c.Sandbox.Addr, "127.0.0.1:0")
+	if c.Archive.URL == "" {
+		c.Archive.URL = "file://" + strings.TrimSuffix(c.DataDir, "/") + "/archive"
+	}
+	if c.Archive.SegmentBytes == 0 {
+		c.Archive.SegmentBytes = 8 << 20
+	}
+	if c.Archive.SegmentAge == 0 {
+		c.Archive.SegmentAge = time.Minute
+	}
+	if c.Archive.Queue == 0 {
+		c.Archive.Queue = 4096
+	}
+	if c.Search.DefaultTimeout == 0 {
+		c.Search.DefaultTimeout = 5 * time.Second
+	}
+	if c.Search.MaxTimeout == 0 {
+		c.Search.MaxTimeout = 30 * time.Second
+	}
+	if c.Search.MaxHotels == 0 {
+		c.Search.MaxHotels = 5000
+	}
+	if c.Search.MaxNights == 0 {
+		c.Search.MaxNights = 30
+	}
+	if c.Search.MaxBodyBytes == 0 {
+		c.Search.MaxBodyBytes = 1 << 20
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = 20 * time.Second
+	}
+	for i := range c.Vendors {
+		v := &c.Vendors[i]
+		if v.Name == "" {
+			v.Name = v.Protocol
+		}
+	}
+}
+
+// Load reads a config file; see Parse.
+func Load(path string, getenv func(string) string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	c, err := Parse(b, getenv)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// Parse reads YAML config: unknown keys are errors naming key and line;
+// ${NAME} in a value is replaced by the environment variable NAME (an
+// unset variable is an error); defaults fill what is left out; the result
+// is validated.
+func Parse(b []byte, getenv func(string) string) (Config, error) {
+	// Pass 1: strict structure, so an unknown key names itself and its line.
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var probe Config
+	if err := dec.Decode(&probe); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, err
+	}
+	// Pass 2: expand ${ENV} in scalar values, then decode.
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return Config{}, err
+	}
+	if err := expand(&root, getenv); err != nil {
+		return Config{}, err
+	}
+	var c Config
+	if len(root.Content) > 0 {
+		if err := root.Decode(&c); err != nil {
+			return Config{}, err
+		}
+	}
+	c.applyDefaults()
+	return c, c.Validate()
+}
+
+func expand(n *yaml.Node, getenv func(string) string) error {
+	if n.Kind == yaml.ScalarNode {
+		var missing string
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := envRef.FindStringSubmatch(ref)[1]
+			v := getenv(name)
+			if v == "" && missing == "" {
+				missing = name
+			}
+			return v
+		})
+		if missing != "" {
+			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, missing)
+		}
+	}
+	for _, c := range n.Content {
+		if err := expand(c, getenv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks the config and names the first bad setting.
+func (c Config) Validate() error {
+	if err := validAddr("listen", c.Listen); err != nil {
+		return err
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	s := c.Search
+	switch {
+	case s.DefaultTimeout <= 0 || s.MaxTimeout <= 0:
+		return errors.New("search.default_timeout and search.max_timeout must be positive")
+	case s.DefaultTimeout > s.MaxTimeout:
+		return fmt.Errorf("search.default_timeout %s is above search.max_timeout %s", s.DefaultTimeout, s.MaxTimeout)
+	case s.MaxHotels < 1:
+		return errors.New("search.max_hotels must be at least 1")
+	case s.MaxNights < 1:
+		return errors.New("search.max_nights must be at least 1")
+	case s.MaxBodyBytes < 1024:
+		return errors.New("search.max_body_bytes must be at least 1024")
+	case c.ShutdownGrace < 0:
+		return errors.New("shutdown_grace must not be negative")
+	}
+	u, err := url.Parse(c.Archive.URL)
+	if err != nil || u.Scheme != "file" {
+		return fmt.Errorf("archive.url must be file:///DIR, not %q", c.Archive.URL)
+	}
+	if c.Archive.SegmentBytes < 1024 || c.Archive.SegmentAge < time.Second || c.Archive.Queue < 1 {
+		return errors.New("archive: segment_bytes must be at least 1024, segment_age at least 1s, queue at least 1")
+	}
+	if c.Sandbox.Enabled {
+		if err := validAddr("sandbox.addr", c.Sandbox.Addr); err != nil {
+			return err
+		}
+	}
+	if len(c.Vendors) == 0 {
+		return errors.New("vendors: at least one vendor is needed")
+	}
+	names := map[string]bool{}
+	for i, v := range c.Vendors {
+		p := fmt.Sprintf("vendors[%d]", i)
+		if v.Name == "" {
+			return fmt.Errorf("%s.name is required", p)
+		}
+		if names[v.Name] {
+			return fmt.Errorf("%s.name %q is used twice", p, v.Name)
+		}
+		names[v.Name] = true
+		known := false
+		for _, pr := range Protocols {
+			known = known || v.Protocol == pr
+		}
+		if !known {
+			return fmt.Errorf("%s.protocol must be one of %v, not %q", p, Protocols, v.Protocol)
+		}
+		if v.BaseURL == "" && !c.Sandbox.Enabled {
+			return fmt.Errorf("%s.base_url is required when the sandbox is not enabled", p)
+		}
+		if v.BaseURL != "" {
+			if u, err := url.Parse(v.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("%s.base_url %q is not an http(s) URL", p, v.BaseURL)
+			}
+		}
+		switch {
+		case v.Concurrency < 0 || v.MinWorkers < 0 || v.MaxWorkers < 0 || v.MaxBatch < 0:
+			return fmt.Errorf("%s: concurrency, min_workers, max_workers and max_batch must not be negative", p)
+		case v.MaxWorkers > 0 && v.Concurrency > 0 && v.MaxWorkers > v.Concurrency:
+			return fmt.Errorf("%s.max_workers %d is above its concurrency %d", p, v.MaxWorkers, v.Concurrency)
+		case v.MinWorkers > 0 && v.MaxWorkers > 0 && v.MinWorkers > v.MaxWorkers:
+			return fmt.Errorf("%s.min_workers %d is above max_workers %d", p, v.MinWorkers, v.MaxWorkers)
+		case v.Protocol == "solo" && v.MaxBatch > 1:
+			return fmt.Errorf("%s.max_batch: the solo protocol answers one hotel per call", p)
+		case v.IdleTimeout < 0 || v.CallTimeout < 0 || v.RefreshBefore < 0:
+			return fmt.Errorf("%s: timeouts must not be negative", p)
+		}
+	}
+	return nil
+}
+
+func validAddr(key, addr string) error {
+	host, port, ok := strings.Cut(addr, ":")
+	_ = host
+	if !ok || port == "" {
+		return fmt.Errorf("%s must be HOST:PORT, not %q", key, addr)
+	}
+	return nil
+}
+
+// ArchiveDir returns the directory of a file:// archive URL.
+func (c Config) ArchiveDir() string {
+	u, _ := url.Parse(c.Archive.URL)
+	if u.Host != "" && u.Host != "localhost" {
+		// file://./data/archive: a relative path written with two slashes.
+		return u.Host + u.Path
+	}
+	return u.Path
+}

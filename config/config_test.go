@@ -1,0 +1,85 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		env     map[string]string
+		wantErr string
+		check   func(Config) string
+	}{
+		{name: "empty file is the defaults without vendors", yaml: "", wantErr: "at least one vendor"},
+		{name: "minimal sandbox", yaml: "sandbox: {enabled: true}\nvendors:\n  - protocol: solo\n", check: func(c Config) string {
+			if c.Vendors[0].Name != "solo" || c.Search.MaxHotels != 5000 || c.Archive.URL != "file://./data/archive" {
+				return "defaults not applied"
+			}
+			return ""
+		}},
+		{name: "env expansion", yaml: "vendors:\n  - name: s\n    protocol: solo\n    base_url: http://v.example/solo\n    client_secret: ${SOLO_SECRET}\n",
+			env: map[string]string{"SOLO_SECRET": "s3cr3t: with colon"}, check: func(c Config) string {
+				if c.Vendors[0].ClientSecret != "s3cr3t: with colon" {
+					return "secret " + c.Vendors[0].ClientSecret
+				}
+				return ""
+			}},
+		{name: "unset env", yaml: "vendors:\n  - name: s\n    protocol: solo\n    base_url: http://x/solo\n    client_secret: ${NOPE}\n", wantErr: "line 5: environment variable NOPE is not set"},
+		{name: "unknown key with line", yaml: "search:\n  max_hotel: 3\n", wantErr: "line 2: field max_hotel not found"},
+		{name: "unknown vendor key", yaml: "vendors:\n  - name: s\n    protokol: solo\n", wantErr: "line 3: field protokol not found"},
+		{name: "bad protocol", yaml: "sandbox: {enabled: true}\nvendors: [{name: a, protocol: soap}]\n", wantErr: "vendors[0].protocol"},
+		{name: "no base url without sandbox", yaml: "vendors: [{name: a, protocol: bulk}]\n", wantErr: "vendors[0].base_url is required"},
+		{name: "duplicate name", yaml: "sandbox: {enabled: true}\nvendors: [{protocol: bulk}, {protocol: bulk}]\n", wantErr: "used twice"},
+		{name: "workers above concurrency", yaml: "sandbox: {enabled: true}\nvendors: [{protocol: bulk, concurrency: 2, max_workers: 3}]\n", wantErr: "max_workers 3 is above"},
+		{name: "timeouts", yaml: "sandbox: {enabled: true}\nsearch: {default_timeout: 40s}\nvendors: [{protocol: bulk}]\n", wantErr: "above search.max_timeout"},
+		{name: "durations", yaml: "sandbox: {enabled: true}\nsearch: {default_timeout: 2s, max_timeout: 9s}\nvendors: [{protocol: bulk}]\n", check: func(c Config) string {
+			if c.Search.DefaultTimeout != 2*time.Second || c.Search.MaxTimeout != 9*time.Second {
+				return "durations not read"
+			}
+			return ""
+		}},
+		{name: "archive url", yaml: "sandbox: {enabled: true}\narchive: {url: 'ftp://x'}\nvendors: [{protocol: bulk}]\n", wantErr: "archive.url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml), env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := tt.check(c); msg != "" {
+				t.Error(msg)
+			}
+		})
+	}
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Vendors) != 3 || !c.Sandbox.Enabled || c.ArchiveDir() != "./data/archive" {
+		t.Errorf("default %+v, archive dir %q", c, c.ArchiveDir())
+	}
+}
+
+func TestArchiveDir(t *testing.T) {
+	for url, want := range map[string]string{"file:///var/lib/hr": "/var/lib/hr", "file://./data/archive": "./data/archive", "file://localhost/x": "/x"} {
+		c := Config{Archive: Archive{URL: url}}
+		if got := c.ArchiveDir(); got != want {
+			t.Errorf("%s: %q, want %q", url, got, want)
+		}
+	}
+}

@@ -1,0 +1,623 @@
+// Package engine answers hotel rate searches with the worker model: per
+// vendor a job queue served earliest-deadline-first, a pool of rate loaders
+// between a minimum and a maximum, and a token manager that alone owns the
+// vendor's credentials. Goroutines and vendor calls are bounded by
+// configuration, never by the number or size of searches.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hotelrates"
+)
+
+// Recorder receives one record per vendor HTTP exchange, already redacted.
+// Record must not block for long; it reports whether it took the record.
+type Recorder interface {
+	Record(ctx context.Context, ex hotelrates.Exchange) bool
+}
+
+// Options configure an Engine.
+type Options struct {
+	// Vendors are the vendors searches are answered from.
+	Vendors []VendorConfig
+	// DefaultTimeout bounds a search that names no timeout (default 5 s);
+	// MaxTimeout caps the timeout a search may ask for (default 30 s).
+	DefaultTimeout time.Duration
+	MaxTimeout     time.Duration
+	// Limits bound what a search may ask for.
+	Limits hotelrates.Limits
+	// Recorder, if set, receives every vendor exchange for the archive.
+	Recorder Recorder
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Metrics defaults to collectors registered nowhere.
+	Metrics *Metrics
+}
+
+// VendorConfig is one vendor and the engine's resources for it.
+type VendorConfig struct {
+	Vendor hotelrates.Vendor
+	// Concurrency is the most calls in flight to the vendor (default 4; for
+	// session vendors at most the vendor's MaxSessions).
+	Concurrency int
+	// MinWorkers and MaxWorkers bound the rate-loader pool (defaults 1 and
+	// Concurrency). MaxWorkers may not exceed Concurrency.
+	MinWorkers int
+	MaxWorkers int
+	// IdleTimeout is how long a loader above the minimum waits for work
+	// before it stops (default 30 s).
+	IdleTimeout time.Duration
+	// CallTimeout bounds one vendor call inside the search deadline
+	// (default 10 s). AuthTimeout bounds one login or token request
+	// (default 10 s).
+	CallTimeout time.Duration
+	AuthTimeout time.Duration
+	// RefreshBefore is how long before expiry a token is refreshed
+	// (default 60 s, never more than a tenth of the token's life).
+	RefreshBefore time.Duration
+	// QueueLimit is the most jobs that may wait for the vendor (default
+	// 100000); jobs past it fail with code overloaded.
+	QueueLimit int
+	// Transport is the vendor's own connection pool (default: a new
+	// http.Transport with MaxIdleConnsPerHost of at least Concurrency).
+	Transport http.RoundTripper
+}
+
+func (c VendorConfig) withDefaults(info hotelrates.VendorInfo) (VendorConfig, error) {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	if info.Auth == hotelrates.AuthSession {
+		if info.MaxSessions < 1 {
+			return c, fmt.Errorf("vendor %s: a session vendor needs MaxSessions", info.Name)
+		}
+		c.Concurrency = min(c.Concurrency, info.MaxSessions)
+	}
+	if c.MinWorkers <= 0 {
+		c.MinWorkers = 1
+	}
+	if c.MaxWorkers <= 0 {
+		c.MaxWorkers = c.Concurrency
+	}
+	if c.MaxWorkers > c.Concurrency {
+		return c, fmt.Errorf("vendor %s: max workers %d is above its concurrency %d", info.Name, c.MaxWorkers, c.Concurrency)
+	}
+	if c.MinWorkers > c.MaxWorkers {
+		return c, fmt.Errorf("vendor %s: min workers %d is above max workers %d", info.Name, c.MinWorkers, c.MaxWorkers)
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 30 * time.Second
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = 10 * time.Second
+	}
+	if c.AuthTimeout <= 0 {
+		c.AuthTimeout = 10 * time.Second
+	}
+	if c.RefreshBefore <= 0 {
+		c.RefreshBefore = time.Minute
+	}
+	if c.QueueLimit <= 0 {
+		c.QueueLimit = 100000
+	}
+	return c, nil
+}
+
+// NewTransport returns an http.Transport for one vendor that keeps enough
+// idle connections for concurrency calls in flight.
+func NewTransport(concurrency int) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          max(100, 2*concurrency),
+		MaxIdleConnsPerHost:   max(2, concurrency),
+		MaxConnsPerHost:       0,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: 0, // the call's context bounds it
+		ForceAttemptHTTP2:     true,
+	}
+}
+
+// vendorRT is the runtime of one vendor: queue worker, loader pool, token
+// manager and the HTTP client that records exchanges.
+type vendorRT struct {
+	name    string
+	info    hotelrates.VendorInfo
+	vendor  hotelrates.Vendor
+	cfg     VendorConfig
+	hc      *http.Client
+	tokens  *tokenManager
+	metrics *Metrics
+
+	submit  chan []*job
+	work    chan *job
+	retire  chan chan bool
+	stopped chan struct{} // closed when the queue worker has returned
+	loaders sync.WaitGroup
+
+	workers      atomic.Int64
+	queued       atomic.Int64
+	inflight     atomic.Int64
+	peakInflight atomic.Int64
+}
+
+// Engine answers searches. It is safe for concurrent use.
+type Engine struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *Metrics
+	vendors map[string]*vendorRT
+	order   []string // vendor names in configuration order
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New starts an engine: for each vendor its queue worker, its minimum of
+// rate loaders and its token manager. Close stops them.
+func New(opts Options) (*Engine, error) {
+	if len(opts.Vendors) == 0 {
+		return nil, errors.New("engine: no vendors")
+	}
+	if opts.DefaultTimeout <= 0 {
+		opts.DefaultTimeout = 5 * time.Second
+	}
+	if opts.MaxTimeout <= 0 {
+		opts.MaxTimeout = 30 * time.Second
+	}
+	if opts.DefaultTimeout > opts.MaxTimeout {
+		return nil, fmt.Errorf("engine: default timeout %s is above the maximum %s", opts.DefaultTimeout, opts.MaxTimeout)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	e := &Engine{opts: opts, log: opts.Logger, metrics: opts.Metrics, vendors: map[string]*vendorRT{}}
+	for _, vc := range opts.Vendors {
+		if vc.Vendor == nil {
+			return nil, errors.New("engine: a vendor config has no Vendor")
+		}
+		info := vc.Vendor.Info()
+		if info.Name == "" {
+			return nil, errors.New("engine: a vendor has no name")
+		}
+		if _, dup := e.vendors[info.Name]; dup {
+			return nil, fmt.Errorf("engine: vendor %s configured twice", info.Name)
+		}
+		if info.MaxBatch < 1 {
+			return nil, fmt.Errorf("engine: vendor %s: MaxBatch must be at least 1", info.Name)
+		}
+		cfg, err := vc.withDefaults(info)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		base := cfg.Transport
+		if base == nil {
+			base = NewTransport(cfg.Concurrency)
+		}
+		var rt http.RoundTripper = base
+		if opts.Recorder != nil {
+			var secrets []string
+			if sh, ok := vc.Vendor.(hotelrates.SecretHolder); ok {
+				secrets = sh.Secrets()
+			}
+			rt = &recordingTransport{base: base, vendor: info.Name, rec: opts.Recorder, secrets: secrets}
+		}
+		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		v := &vendorRT{
+			name: info.Name, info: info, vendor: vc.Vendor, cfg: cfg, hc: hc, metrics: opts.Metrics,
+			submit:  make(chan []*job),
+			work:    make(chan *job),
+			retire:  make(chan chan bool),
+			stopped: make(chan struct{}),
+		}
+		v.tokens = newTokenManager(info.Name, vc.Vendor, info.Auth, hc, cfg, opts.Logger, opts.Metrics)
+		e.vendors[info.Name] = v
+		e.order = append(e.order, info.Name)
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	for _, name := range e.order {
+		v := e.vendors[name]
+		e.wg.Go(func() {
+			defer close(v.stopped)
+			v.dispatch(e.ctx)
+			v.loaders.Wait()
+		})
+		if v.info.Auth != hotelrates.AuthNone {
+			e.wg.Go(func() { v.tokens.run(e.ctx) })
+		} else {
+			close(v.tokens.done)
+		}
+	}
+	return e, nil
+}
+
+// Close stops every worker: queued jobs fail, calls in flight are
+// cancelled, sessions are logged out. Call it after the searches in
+// progress are done (the HTTP server's graceful shutdown comes first). It
+// returns ctx's error if the workers did not stop in time.
+func (e *Engine) Close(ctx context.Context) error {
+	e.once.Do(e.cancel)
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("engine: workers still running: %w", ctx.Err())
+	}
+}
+
+// VendorState is a live view of one vendor's resources.
+type VendorState struct {
+	Name         string `json:"vendor"`
+	Strategy     string `json:"strategy"` // "single" (one hotel per call) or "batch"
+	MaxBatch     int    `json:"max_batch"`
+	Auth         string `json:"auth"`
+	Concurrency  int    `json:"concurrency"`
+	MinWorkers   int    `json:"min_workers"`
+	MaxWorkers   int    `json:"max_workers"`
+	Workers      int64  `json:"workers"`
+	Queued       int64  `json:"queued"`
+	InFlight     int64  `json:"in_flight"`
+	PeakInFlight int64  `json:"peak_in_flight"`
+}
+
+// Vendors returns the state of every vendor, in configuration order.
+func (e *Engine) Vendors() []VendorState {
+	out := make([]VendorState, 0, len(e.order))
+	for _, name := range e.order {
+		v := e.vendors[name]
+		strategy := "batch"
+		if v.info.MaxBatch == 1 {
+			strategy = "single"
+		}
+		out = append(out, VendorState{
+			Name: name, Strategy: strategy, MaxBatch: v.info.MaxBatch, Auth: v.info.Auth.String(),
+			Concurrency: v.cfg.Concurrency, MinWorkers: v.cfg.MinWorkers, MaxWorkers: v.cfg.MaxWorkers,
+			Workers: v.workers.Load(), Queued: v.queued.Load(), InFlight: v.inflight.Load(), PeakInFlight: v.peakInflight.Load(),
+		})
+	}
+	return out
+}
+
+// VendorNames returns the configured vendor names in configuration order.
+func (e *Engine) VendorNames() []string { return append([]string(nil), e.order...) }
+
+// Limits returns the limits searches are validated against.
+func (e *Engine) Limits() hotelrates.Limits { return e.opts.Limits }
+
+// Search answers s from every vendor it names (all, when it names none)
+// and returns when every vendor answered for every hotel, or when the
+// search's deadline passes, with what arrived. The error is an
+// *hotelrates.Error for invalid input, or the context's error when ctx
+// was cancelled.
+func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Result, error) {
+	var hotels []hotelrates.HotelResult
+	res, err := e.Stream(ctx, s, func(h hotelrates.HotelResult) error {
+		hotels = append(hotels, h)
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Hotels = hotels
+	return res, nil
+}
+
+// Stream answers s like Search but calls onHotel with each hotel's offers
+// as soon as every vendor has answered for it (or, at the deadline, with
+// whatever arrived, Complete false). Every hotel is passed exactly once.
+// The Result returned last carries the summary: Hotels is nil. If onHotel
+// returns an error the search stops and Stream returns it.
+func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(hotelrates.HotelResult) error) (hotelrates.Result, error) {
+	start := time.Now()
+	if err := s.Validate(e.opts.Limits); err != nil {
+		return hotelrates.Result{}, err
+	}
+	vendors, err := e.pick(s.Vendors)
+	if err != nil {
+		return hotelrates.Result{}, err
+	}
+	if e.ctx.Err() != nil {
+		return hotelrates.Result{}, errStopped
+	}
+	if s.ID == "" {
+		s.ID = NewID()
+	}
+	timeout := s.Timeout
+	if timeout == 0 {
+		timeout = e.opts.DefaultTimeout
+	}
+	timeout = min(timeout, e.opts.MaxTimeout)
+	sctx, cancel := context.WithTimeoutCause(ctx, timeout, errDeadline)
+	defer cancel()
+	deadline, _ := sctx.Deadline()
+
+	hotels := hotelrates.UniqueHotelIDs(s.HotelIDs)
+	agg := newAggregator(s.ID, hotels, vendors, start)
+
+	// Plan every vendor's jobs, then hand them to the queues.
+	perVendor := make([][]*job, len(vendors))
+	total := 0
+	for i, v := range vendors {
+		for _, batch := range plan(hotels, v.info.MaxBatch, v.cfg.MaxWorkers) {
+			perVendor[i] = append(perVendor[i], &job{
+				ctx: sctx, searchID: s.ID, deadline: deadline,
+				query: hotelrates.Query{Stay: s.Stay, HotelIDs: batch},
+			})
+		}
+		total += len(perVendor[i])
+	}
+	results := make(chan jobResult, total)
+	pending := total
+	for i, v := range vendors {
+		for _, j := range perVendor[i] {
+			j.results = results
+		}
+		v.metrics.hotels.WithLabelValues(v.name).Add(float64(len(hotels)))
+		if err := v.enqueue(sctx, perVendor[i]); err != nil {
+			for _, j := range perVendor[i] {
+				agg.add(jobResult{vendor: v.name, hotels: j.query.HotelIDs, err: err})
+				pending--
+			}
+		}
+	}
+
+	var emitErr error
+	emit := func(h hotelrates.HotelResult) {
+		if emitErr == nil {
+			emitErr = onHotel(h)
+			if emitErr != nil {
+				cancel()
+			}
+		}
+	}
+	for _, h := range agg.ready() {
+		emit(h)
+	}
+loop:
+	for pending > 0 && emitErr == nil {
+		select {
+		case r := <-results:
+			pending--
+			agg.add(r)
+			for _, h := range agg.ready() {
+				emit(h)
+			}
+		case <-sctx.Done():
+			break loop
+		}
+	}
+	if emitErr != nil {
+		e.metrics.searches.WithLabelValues("canceled").Inc()
+		return hotelrates.Result{}, emitErr
+	}
+	if ctx.Err() != nil {
+		// The caller went away: nobody is left to answer.
+		e.metrics.searches.WithLabelValues("canceled").Inc()
+		return hotelrates.Result{}, context.Cause(ctx)
+	}
+	for _, h := range agg.rest() {
+		emit(h)
+	}
+	res := agg.result(pending > 0)
+	res.Elapsed = time.Since(start)
+	outcome := "complete"
+	if !res.Complete {
+		outcome = "partial"
+	}
+	e.metrics.searches.WithLabelValues(outcome).Inc()
+	e.metrics.searchDuration.Observe(res.Elapsed.Seconds())
+	return res, emitErr
+}
+
+var errDeadline = errors.New("search deadline exceeded")
+
+func (e *Engine) pick(names []string) ([]*vendorRT, error) {
+	if len(names) == 0 {
+		out := make([]*vendorRT, 0, len(e.order))
+		for _, n := range e.order {
+			out = append(out, e.vendors[n])
+		}
+		return out, nil
+	}
+	seen := map[string]bool{}
+	var out []*vendorRT
+	for i, n := range names {
+		v, ok := e.vendors[n]
+		if !ok {
+			return nil, hotelrates.Errorf(hotelrates.CodeInvalidArgument, fmt.Sprintf("vendors[%d]", i), "unknown vendor %q (configured: %v)", n, e.order)
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// NewID returns a random 16-hex-digit id.
+func NewID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// aggregator owns one search's state; only the search's own goroutine
+// touches it.
+type aggregator struct {
+	searchID string
+	start    time.Time
+	order    []string
+	hotels   map[string]*hotelState
+	vendors  []*vendorTally
+	byName   map[string]*vendorTally
+	queue    []string // hotels completed since the last ready()
+}
+
+type hotelState struct {
+	offers   []hotelrates.Offer
+	waiting  int  // vendors yet to answer
+	failed   bool // a vendor could not answer
+	emitted  bool
+	answered map[string]bool
+}
+
+type vendorTally struct {
+	status      hotelrates.VendorStatus
+	pendingJobs int
+	lastErr     error
+	last        time.Time
+}
+
+func newAggregator(id string, hotels []string, vendors []*vendorRT, start time.Time) *aggregator {
+	a := &aggregator{searchID: id, start: start, order: hotels, hotels: make(map[string]*hotelState, len(hotels)), byName: map[string]*vendorTally{}}
+	for _, h := range hotels {
+		a.hotels[h] = &hotelState{waiting: len(vendors)}
+	}
+	for _, v := range vendors {
+		t := &vendorTally{status: hotelrates.VendorStatus{Vendor: v.name, HotelsRequested: len(hotels)}}
+		a.vendors = append(a.vendors, t)
+		a.byName[v.name] = t
+	}
+	return a
+}
+
+func (a *aggregator) add(r jobResult) {
+	t := a.byName[r.vendor]
+	t.status.Calls += r.calls
+	t.status.Errors += r.errors
+	t.last = time.Now()
+	var byHotel map[string][]hotelrates.Offer
+	if r.err == nil {
+		byHotel = make(map[string][]hotelrates.Offer, len(r.offers))
+		for _, ho := range r.offers {
+			byHotel[ho.HotelID] = append(byHotel[ho.HotelID], ho.Offers...)
+		}
+	} else {
+		t.lastErr = r.err
+	}
+	for _, id := range r.hotels {
+		h := a.hotels[id]
+		if h == nil || h.emitted {
+			continue
+		}
+		h.waiting--
+		if r.err != nil {
+			h.failed = true
+		} else {
+			t.status.HotelsAnswered++
+			for _, o := range byHotel[id] {
+				o.Vendor = r.vendor
+				h.offers = append(h.offers, o)
+			}
+		}
+		if h.waiting == 0 {
+			a.queue = append(a.queue, id)
+		}
+	}
+}
+
+// ready returns the hotels every vendor has now answered for.
+func (a *aggregator) ready() []hotelrates.HotelResult {
+	out := make([]hotelrates.HotelResult, 0, len(a.queue))
+	for _, id := range a.queue {
+		out = append(out, a.finish(id))
+	}
+	a.queue = a.queue[:0]
+	return out
+}
+
+// rest returns the hotels not yet passed on, at the end of the search.
+func (a *aggregator) rest() []hotelrates.HotelResult {
+	var out []hotelrates.HotelResult
+	for _, id := range a.order {
+		if !a.hotels[id].emitted {
+			out = append(out, a.finish(id))
+		}
+	}
+	return out
+}
+
+func (a *aggregator) finish(id string) hotelrates.HotelResult {
+	h := a.hotels[id]
+	h.emitted = true
+	sortOffers(h.offers)
+	return hotelrates.HotelResult{HotelID: id, Offers: h.offers, Complete: h.waiting == 0 && !h.failed}
+}
+
+// sortOffers orders offers cheapest first, then by vendor, room and board,
+// so results are deterministic.
+func sortOffers(o []hotelrates.Offer) {
+	sort.SliceStable(o, func(i, j int) bool {
+		a, b := o[i], o[j]
+		if a.Total.Minor != b.Total.Minor {
+			return a.Total.Minor < b.Total.Minor
+		}
+		if a.Vendor != b.Vendor {
+			return a.Vendor < b.Vendor
+		}
+		if a.Room != b.Room {
+			return a.Room < b.Room
+		}
+		return a.Board < b.Board
+	})
+}
+
+func (a *aggregator) result(deadlinePassed bool) hotelrates.Result {
+	res := hotelrates.Result{SearchID: a.searchID, Complete: true}
+	for _, t := range a.vendors {
+		s := t.status
+		unanswered := s.HotelsRequested - s.HotelsAnswered
+		switch {
+		case unanswered == 0:
+			s.Status = hotelrates.StatusOK
+		case s.HotelsAnswered > 0:
+			s.Status = hotelrates.StatusPartial
+		case t.lastErr != nil && !errors.Is(t.lastErr, errDeadline):
+			s.Status = hotelrates.StatusFailed
+		default:
+			s.Status = hotelrates.StatusTimeout
+		}
+		if unanswered > 0 {
+			res.Complete = false
+			switch {
+			case t.lastErr != nil && !errors.Is(t.lastErr, errDeadline):
+				s.Error = t.lastErr.Error()
+			case deadlinePassed:
+				s.Error = fmt.Sprintf("deadline passed with %d hotels unanswered", unanswered)
+			}
+			if s.Error == "" {
+				s.Error = fmt.Sprintf("%d hotels unanswered", unanswered)
+			}
+		}
+		end := t.last
+		if unanswered > 0 || end.IsZero() {
+			end = time.Now()
+		}
+		s.Elapsed = end.Sub(a.start)
+		res.Vendors = append(res.Vendors, s)
+	}
+	return res
+}

@@ -1,0 +1,643 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hotelrates"
+	"hotelrates/engine"
+	"hotelrates/sandbox"
+	"hotelrates/vendorsim"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fast is a sandbox config with short fixed latencies.
+func fast() sandbox.Config {
+	c := sandbox.DefaultConfig()
+	c.Vendors.Solo.Latency.Base = 2 * time.Millisecond
+	c.Vendors.Bulk.Latency.Base = 5 * time.Millisecond
+	c.Vendors.Bulk.Latency.PerHotel = 10 * time.Microsecond
+	c.Vendors.Bulk.RPS, c.Vendors.Bulk.Burst = 1000, 1000
+	c.Vendors.Session.Latency.Base = 3 * time.Millisecond
+	c.Vendors.Session.Latency.PerHotel = 50 * time.Microsecond
+	return c
+}
+
+func startSim(t testing.TB, cfg sandbox.Config) *vendorsim.Sim {
+	t.Helper()
+	sim, err := vendorsim.Start(cfg, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+// memRecorder keeps every archive record.
+type memRecorder struct {
+	mu  sync.Mutex
+	exs []hotelrates.Exchange
+}
+
+func (r *memRecorder) Record(_ context.Context, ex hotelrates.Exchange) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.exs = append(r.exs, ex)
+	return true
+}
+
+func (r *memRecorder) all() []hotelrates.Exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.exs)
+}
+
+// newEngine starts an engine over the sandbox's three vendors with the
+// sandbox's concurrency; mutate may change the options.
+func newEngine(t testing.TB, sim *vendorsim.Sim, mutate func(*engine.Options)) *engine.Engine {
+	t.Helper()
+	cfg := sim.Config()
+	var vcs []engine.VendorConfig
+	for _, v := range vendorsim.Clients(sim.URL(), cfg) {
+		vcs = append(vcs, engine.VendorConfig{Vendor: v, Concurrency: cfg.Vendors.Get(v.Info().Name).Concurrency})
+	}
+	opts := engine.Options{Vendors: vcs, DefaultTimeout: 20 * time.Second, MaxTimeout: 30 * time.Second}
+	if mutate != nil {
+		mutate(&opts)
+	}
+	e, err := engine.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return e
+}
+
+func stay() hotelrates.Stay {
+	return hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-03-10"), CheckOut: hotelrates.MustDate("2027-03-13"), Adults: 2, Rooms: 1, Currency: "EUR"}
+}
+
+// truth returns the sandbox's offers for a hotel from the named vendors,
+// in the engine's order.
+func truth(hotel string, st hotelrates.Stay, vendors ...string) []hotelrates.Offer {
+	var all []hotelrates.Offer
+	for _, v := range vendors {
+		all = append(all, sandbox.Offers(v, hotel, st)...)
+	}
+	slices.SortStableFunc(all, func(a, b hotelrates.Offer) int {
+		if c := a.Total.Minor - b.Total.Minor; c != 0 {
+			return int(c)
+		}
+		if c := strings.Compare(a.Vendor, b.Vendor); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Room, b.Room); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Board, b.Board)
+	})
+	return all
+}
+
+func equalOffers(a, b []hotelrates.Offer) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Vendor != b[i].Vendor || a[i].Room != b[i].Room || a[i].Board != b[i].Board || a[i].Total != b[i].Total ||
+			a[i].Refundable != b[i].Refundable || !a[i].CancelDeadline.Equal(b[i].CancelDeadline) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkTruth asserts every requested hotel is in the result exactly once
+// and its offers equal the sandbox's ground truth.
+func checkTruth(t *testing.T, res hotelrates.Result, hotels []string, st hotelrates.Stay, vendors ...string) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, h := range res.Hotels {
+		seen[h.HotelID]++
+		if want := truth(h.HotelID, st, vendors...); !equalOffers(h.Offers, want) {
+			t.Errorf("hotel %s: offers differ from ground truth\n got %+v\nwant %+v", h.HotelID, h.Offers, want)
+		}
+	}
+	for _, h := range hotels {
+		if seen[h] != 1 {
+			t.Errorf("hotel %s appears %d times", h, seen[h])
+		}
+	}
+	if len(res.Hotels) != len(hotelrates.UniqueHotelIDs(hotels)) {
+		t.Errorf("%d hotels in result, want %d", len(res.Hotels), len(hotels))
+	}
+}
+
+func TestSearchEqualsGroundTruth(t *testing.T) {
+	sim := startSim(t, fast())
+	e := newEngine(t, sim, nil)
+	hotels := append(sandbox.HotelIDs(1, 300), "X-not-a-hotel", "H99999", "H00007")
+	for _, tt := range []struct {
+		name    string
+		vendors []string
+	}{
+		{"all vendors", nil},
+		{"single-hotel vendor", []string{sandbox.Solo}},
+		{"batch vendor", []string{sandbox.Bulk}},
+		{"session vendor", []string{sandbox.Session}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay(), Vendors: tt.vendors})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.vendors
+			if want == nil {
+				want = sandbox.VendorNames
+			}
+			checkTruth(t, res, hotels, stay(), want...)
+			if !res.Complete {
+				t.Errorf("incomplete: %+v", res.Vendors)
+			}
+			for _, v := range res.Vendors {
+				if v.Status != hotelrates.StatusOK || v.HotelsAnswered != 302 || v.HotelsRequested != 302 || v.Errors != 0 {
+					t.Errorf("vendor status %+v", v)
+				}
+			}
+		})
+	}
+}
+
+func TestBatchPlanningCallCounts(t *testing.T) {
+	sim := startSim(t, fast())
+	e := newEngine(t, sim, nil)
+	sim.Reset()
+	if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1, 200), Stay: stay()}); err != nil {
+		t.Fatal(err)
+	}
+	st := sim.Stats()
+	// solo: one call per hotel; bulk (max 250, C=4): four calls of 50;
+	// session (max 20, C=4): 10 calls needed, 3 rounds of 4 -> 12 calls.
+	for _, tt := range []struct {
+		vendor      string
+		calls, hots int64
+	}{{sandbox.Solo, 200, 200}, {sandbox.Bulk, 4, 200}, {sandbox.Session, 12, 200}} {
+		if s := st[tt.vendor]; s.RateCalls != tt.calls || s.Hotels != tt.hots {
+			t.Errorf("%s: %d calls for %d hotels, want %d for %d", tt.vendor, s.RateCalls, s.Hotels, tt.calls, tt.hots)
+		}
+	}
+}
+
+func TestConcurrencyNeverAboveConfigured(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Solo.Latency.Base = 10 * time.Millisecond
+	sim := startSim(t, cfg)
+	limits := map[string]int{sandbox.Solo: 5, sandbox.Bulk: 2, sandbox.Session: 3}
+	e := newEngine(t, sim, func(o *engine.Options) {
+		for i := range o.Vendors {
+			o.Vendors[i].Concurrency = limits[o.Vendors[i].Vendor.Info().Name]
+		}
+	})
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			hotels := sandbox.HotelIDs(1+i*50, 100+i*50)
+			res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay()})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			checkTruth(t, res, hotels, stay(), sandbox.VendorNames...)
+		})
+	}
+	wg.Wait()
+	st := sim.Stats()
+	for _, v := range e.Vendors() {
+		if st[v.Name].PeakInService > int64(limits[v.Name]) || v.PeakInFlight > int64(limits[v.Name]) {
+			t.Errorf("%s: sandbox peak %d, engine peak %d, limit %d", v.Name, st[v.Name].PeakInService, v.PeakInFlight, limits[v.Name])
+		}
+		if v.PeakInFlight < 2 {
+			t.Errorf("%s: peak in flight %d: the pool never grew", v.Name, v.PeakInFlight)
+		}
+		if st[v.Name].Throttled != 0 {
+			t.Errorf("%s: %d throttled", v.Name, st[v.Name].Throttled)
+		}
+	}
+}
+
+func TestPoolGrowsAndShrinks(t *testing.T) {
+	sim := startSim(t, fast())
+	e := newEngine(t, sim, func(o *engine.Options) {
+		for i := range o.Vendors {
+			o.Vendors[i].MinWorkers = 1
+			o.Vendors[i].IdleTimeout = 100 * time.Millisecond
+		}
+	})
+	if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1, 400), Stay: stay(), Vendors: []string{sandbox.Solo}}); err != nil {
+		t.Fatal(err)
+	}
+	solo := func() engine.VendorState { return e.Vendors()[0] }
+	if s := solo(); s.Workers < 4 || s.Workers > int64(s.MaxWorkers) {
+		t.Errorf("after a 400-hotel search the pool has %d workers (max %d)", s.Workers, s.MaxWorkers)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for solo().Workers != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("pool did not shrink to its minimum: %+v", solo())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestEarliestDeadlineFirst(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Solo.Latency.Base = 20 * time.Millisecond
+	sim := startSim(t, cfg)
+	e := newEngine(t, sim, func(o *engine.Options) {
+		o.Vendors = o.Vendors[:1] // solo
+		o.Vendors[0].Concurrency = 1
+	})
+	var late, early time.Time
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// 40 calls of 20 ms one at a time: about 800 ms.
+		if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1, 40), Stay: stay(), Timeout: 20 * time.Second}); err != nil {
+			t.Error(err)
+		}
+		late = time.Now()
+	})
+	time.Sleep(100 * time.Millisecond)
+	res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(101, 103), Stay: stay(), Timeout: 10 * time.Second})
+	early = time.Now()
+	if err != nil || !res.Complete {
+		t.Fatalf("err %v, result %+v", err, res.Vendors)
+	}
+	wg.Wait()
+	if !early.Before(late) {
+		t.Errorf("the search with the earlier deadline finished %v after the other", early.Sub(late))
+	}
+}
+
+func TestTokenRefreshedOnceUnderLoadAndBeforeExpiry(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Solo.TokenTTL = 2 * time.Second
+	sim := startSim(t, cfg)
+	e := newEngine(t, sim, func(o *engine.Options) { o.Vendors = o.Vendors[:1] })
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1+i*5, 5+i*5), Stay: stay()}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if g := sim.Stats()[sandbox.Solo].AuthGrants; g != 1 {
+		t.Fatalf("%d tokens granted for 30 concurrent searches, want exactly 1", g)
+	}
+	// Keep searching across two token lifetimes: the token is refreshed
+	// before it expires, so the vendor never answers 401.
+	end := time.Now().Add(4500 * time.Millisecond)
+	for time.Now().Before(end) {
+		res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1, 10), Stay: stay()})
+		if err != nil || !res.Complete {
+			t.Fatalf("err %v result %+v", err, res.Vendors)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	st := sim.Stats()[sandbox.Solo]
+	if st.Status["401"] != 0 || st.AuthGrants < 3 || st.AuthGrants > 4 {
+		t.Errorf("401s %d, grants %d: want no 401 and a refresh per lifetime", st.Status["401"], st.AuthGrants)
+	}
+}
+
+func TestRevokedTokenRefreshedOnceAndRetried(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Solo.Faults.Revoke = 0.05
+	sim := startSim(t, cfg)
+	e := newEngine(t, sim, func(o *engine.Options) { o.Vendors = o.Vendors[:1] })
+	hotels := sandbox.HotelIDs(1, 400)
+	res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sim.Stats()[sandbox.Solo]
+	revoked := st.Faults["revoke"]
+	if revoked == 0 {
+		t.Fatal("no revocation happened; raise the probability")
+	}
+	// Each revocation costs at most one new token (calls in flight with the
+	// same token share the refresh) and one retried call.
+	if st.AuthGrants < 2 || st.AuthGrants > 1+revoked {
+		t.Errorf("%d grants for %d revocations", st.AuthGrants, revoked)
+	}
+	v := res.Vendors[0]
+	if v.Calls < 400 || v.Calls > 400+int(st.Status["401"]) {
+		t.Errorf("%d calls for 400 hotels with %d 401s", v.Calls, st.Status["401"])
+	}
+	// A hotel is unanswered only if its retry met a revocation too.
+	for _, h := range res.Hotels {
+		if h.Complete {
+			if want := truth(h.HotelID, stay(), sandbox.Solo); !equalOffers(h.Offers, want) {
+				t.Errorf("hotel %s differs from ground truth", h.HotelID)
+			}
+		}
+	}
+	if unanswered := 400 - v.HotelsAnswered; int64(unanswered) > revoked/4+1 {
+		t.Errorf("%d hotels unanswered for %d revocations", unanswered, revoked)
+	}
+}
+
+func TestSessionsLeasedOnePerCall(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Session.Latency.Base = 10 * time.Millisecond
+	sim := startSim(t, cfg)
+	e := newEngine(t, sim, func(o *engine.Options) { o.Vendors = o.Vendors[2:] })
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() {
+			hotels := sandbox.HotelIDs(1+i*100, 100+i*100)
+			res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay()})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			checkTruth(t, res, hotels, stay(), sandbox.Session)
+		})
+	}
+	wg.Wait()
+	st := sim.Stats()[sandbox.Session]
+	if st.Status["409"] != 0 || st.Status["401"] != 0 {
+		t.Errorf("session busy %d, invalid %d: a session served two calls at once", st.Status["409"], st.Status["401"])
+	}
+	if st.AuthGrants < 2 || st.AuthGrants > 4 {
+		t.Errorf("%d sessions opened, want 2..4", st.AuthGrants)
+	}
+	if st.PeakInService < 2 {
+		t.Errorf("peak %d: sessions were not used in parallel", st.PeakInService)
+	}
+}
+
+func TestDeadlineGivesPartialResultAndHonestStatus(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Solo.Latency.Base = 100 * time.Millisecond
+	cfg.Vendors.Session.Faults.Hang = 1
+	sim := startSim(t, cfg)
+	e := newEngine(t, sim, func(o *engine.Options) { o.Vendors[0].Concurrency = 2 })
+	hotels := sandbox.HotelIDs(1, 40)
+	start := time.Now()
+	res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay(), Timeout: 700 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("search took %v with a 700ms deadline", el)
+	}
+	if res.Complete {
+		t.Error("complete despite the deadline")
+	}
+	status := map[string]hotelrates.VendorStatus{}
+	for _, v := range res.Vendors {
+		status[v.Vendor] = v
+	}
+	if s := status[sandbox.Solo]; s.Status != hotelrates.StatusPartial || s.HotelsAnswered == 0 || s.HotelsAnswered >= 40 || s.Error == "" {
+		t.Errorf("solo: %+v", s)
+	}
+	if s := status[sandbox.Bulk]; s.Status != hotelrates.StatusOK || s.HotelsAnswered != 40 {
+		t.Errorf("bulk: %+v", s)
+	}
+	if s := status[sandbox.Session]; s.Status != hotelrates.StatusTimeout || s.HotelsAnswered != 0 {
+		t.Errorf("session: %+v", s)
+	}
+	// What did arrive is correct, and every hotel is there once.
+	seen := map[string]bool{}
+	for _, h := range res.Hotels {
+		if seen[h.HotelID] {
+			t.Errorf("hotel %s twice", h.HotelID)
+		}
+		seen[h.HotelID] = true
+		if h.Complete {
+			t.Errorf("hotel %s complete though session never answered", h.HotelID)
+		}
+		for _, o := range h.Offers {
+			found := false
+			for _, w := range sandbox.Offers(o.Vendor, h.HotelID, stay()) {
+				found = found || equalOffers([]hotelrates.Offer{o}, []hotelrates.Offer{w})
+			}
+			if !found {
+				t.Errorf("offer %+v of %s is not in the ground truth", o, h.HotelID)
+			}
+		}
+	}
+	if len(seen) != 40 {
+		t.Errorf("%d hotels, want 40", len(seen))
+	}
+}
+
+func TestCancelStopsVendorWork(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Solo.Latency.Base = 20 * time.Millisecond
+	sim := startSim(t, cfg)
+	e := newEngine(t, sim, func(o *engine.Options) {
+		o.Vendors = o.Vendors[:1]
+		o.Vendors[0].Concurrency = 4
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(150*time.Millisecond, cancel)
+	_, err := e.Search(ctx, hotelrates.Search{HotelIDs: sandbox.HotelIDs(1, 1000), Stay: stay()})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	calls := sim.Stats()[sandbox.Solo].RateCalls
+	time.Sleep(300 * time.Millisecond)
+	after := sim.Stats()[sandbox.Solo].RateCalls
+	// 1000 calls would take 5 s; about 30 were made before the cancel.
+	if calls > 100 || after != calls {
+		t.Errorf("vendor calls after cancel: %d, then %d", calls, after)
+	}
+	if q := e.Vendors()[0].Queued; q != 0 {
+		t.Errorf("%d jobs still queued", q)
+	}
+}
+
+func TestArchiveRecordsEqualExchangesAndHoldNoSecrets(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Solo.Faults.Revoke = 0.05
+	sim := startSim(t, cfg)
+	rec := &memRecorder{}
+	e := newEngine(t, sim, func(o *engine.Options) { o.Recorder = rec })
+	sim.Reset()
+	res, err := e.Search(context.Background(), hotelrates.Search{ID: "search-archive-1", HotelIDs: sandbox.HotelIDs(1, 120), Stay: stay()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Close(ctx); err != nil { // logs sessions out: those are exchanges too
+		t.Fatal(err)
+	}
+	st := sim.Stats()
+	exs := rec.all()
+	byVendor := map[string]int64{}
+	for _, ex := range exs {
+		byVendor[ex.Vendor]++
+		if ex.Kind == hotelrates.CallRates && ex.SearchID != res.SearchID {
+			t.Errorf("rate exchange with search id %q", ex.SearchID)
+		}
+		if ex.Status == 0 && ex.Error == "" {
+			t.Errorf("exchange with neither status nor error: %+v", ex)
+		}
+	}
+	for _, name := range sandbox.VendorNames {
+		if byVendor[name] != st[name].Requests {
+			t.Errorf("%s: %d records, sandbox saw %d requests", name, byVendor[name], st[name].Requests)
+		}
+	}
+	b, _ := json.Marshal(exs)
+	for _, secret := range []string{sandbox.DemoSoloClientSecret, sandbox.DemoBulkSecret, sandbox.DemoBulkAPIKey, sandbox.DemoSessionPassword, "Bearer ", "Signature="} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("archive holds %q", secret)
+		}
+	}
+	// Tokens and session ids: the sandbox's are 32+ hex digits; none may
+	// survive anywhere in a record.
+	for _, ex := range exs {
+		if ex.Kind == hotelrates.CallAuth && strings.Contains(ex.ResponseBody, "[REDACTED]") == false && ex.Status == 200 {
+			t.Errorf("auth answer not redacted: %s", ex.ResponseBody)
+		}
+	}
+}
+
+func TestGoroutinesBoundedByConfiguration(t *testing.T) {
+	cfg := fast()
+	sim := startSim(t, cfg)
+	e := newEngine(t, sim, nil)
+	base := runtime.NumGoroutine()
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				n := int64(runtime.NumGoroutine())
+				if n > peak.Load() {
+					peak.Store(n)
+				}
+			}
+		}
+	})
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() {
+			hotels := sandbox.HotelIDs(1+i*100, 100+i*100)
+			res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay()})
+			if err != nil || !res.Complete {
+				t.Errorf("search %d: %v %+v", i, err, res.Vendors)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	sampler.Wait()
+	// 100 searching goroutines (the callers), the pools' maxima (16+4+4),
+	// and per vendor connection a client read and write loop plus the
+	// in-process sandbox's server goroutine.
+	maxima := 16 + 4 + 4
+	bound := int64(base + 100 + maxima + 3*maxima + 30)
+	if p := peak.Load(); p > bound {
+		t.Errorf("peak goroutines %d, bound %d (base %d)", p, bound, base)
+	}
+	t.Logf("base %d, peak %d, bound %d", base, peak.Load(), bound)
+}
+
+func TestInvalidSearches(t *testing.T) {
+	sim := startSim(t, fast())
+	e := newEngine(t, sim, nil)
+	good := hotelrates.Search{HotelIDs: []string{"H00001"}, Stay: stay()}
+	tests := []struct {
+		name   string
+		mutate func(*hotelrates.Search)
+		field  string
+	}{
+		{"no hotels", func(s *hotelrates.Search) { s.HotelIDs = nil }, "hotel_ids"},
+		{"too many hotels", func(s *hotelrates.Search) { s.HotelIDs = sandbox.HotelIDs(1, 5001) }, "hotel_ids"},
+		{"bad hotel id", func(s *hotelrates.Search) { s.HotelIDs = []string{"H00001", "has space"} }, "hotel_ids[1]"},
+		{"reversed dates", func(s *hotelrates.Search) { s.Stay.CheckOut = s.Stay.CheckIn.AddDays(-1) }, "check_out"},
+		{"31 nights", func(s *hotelrates.Search) { s.Stay.CheckOut = s.Stay.CheckIn.AddDays(31) }, "check_out"},
+		{"no adults", func(s *hotelrates.Search) { s.Stay.Adults = 0 }, "adults"},
+		{"currency", func(s *hotelrates.Search) { s.Stay.Currency = "XYZ" }, "currency"},
+		{"unknown vendor", func(s *hotelrates.Search) { s.Vendors = []string{"solo", "nope"} }, "vendors[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := good
+			tt.mutate(&s)
+			_, err := e.Search(context.Background(), s)
+			var he *hotelrates.Error
+			if !errors.As(err, &he) || he.Code != hotelrates.CodeInvalidArgument || he.Field != tt.field {
+				t.Errorf("err = %v, want invalid_argument on %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestStreamYieldsEveryHotelOnceAsItCompletes(t *testing.T) {
+	sim := startSim(t, fast())
+	e := newEngine(t, sim, nil)
+	hotels := sandbox.HotelIDs(1, 150)
+	seen := map[string]int{}
+	var firstAt time.Duration
+	start := time.Now()
+	sum, err := e.Stream(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay()}, func(h hotelrates.HotelResult) error {
+		if len(seen) == 0 {
+			firstAt = time.Since(start)
+		}
+		seen[h.HotelID]++
+		if !h.Complete {
+			return fmt.Errorf("hotel %s incomplete", h.HotelID)
+		}
+		if want := truth(h.HotelID, stay(), sandbox.VendorNames...); !equalOffers(h.Offers, want) {
+			return fmt.Errorf("hotel %s differs", h.HotelID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Complete || sum.Hotels != nil || len(sum.Vendors) != 3 {
+		t.Errorf("summary %+v", sum)
+	}
+	if len(seen) != 150 {
+		t.Errorf("%d hotels streamed", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s streamed %d times", id, n)
+		}
+	}
+	if firstAt >= time.Since(start) {
+		t.Error("first hotel came only at the end")
+	}
+}

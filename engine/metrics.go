@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the engine's Prometheus collectors, all named hotelrates_*.
+type Metrics struct {
+	searches       *prometheus.CounterVec
+	searchDuration prometheus.Histogram
+	calls          *prometheus.CounterVec
+	callDuration   *prometheus.HistogramVec
+	workers        *prometheus.GaugeVec
+	queued         *prometheus.GaugeVec
+	inflight       *prometheus.GaugeVec
+	dropped        *prometheus.CounterVec
+	refreshes      *prometheus.CounterVec
+	invalidations  *prometheus.CounterVec
+	hotels         *prometheus.CounterVec
+}
+
+// NewMetrics creates the engine's collectors and registers them with reg
+// (nil: not registered anywhere).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		searches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_searches_total", Help: "Searches answered, by outcome (complete, partial, canceled).",
+		}, []string{"outcome"}),
+		searchDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hotelrates_search_duration_seconds", Help: "Time to answer a search.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_vendor_calls_total", Help: "Vendor availability calls, by vendor and outcome.",
+		}, []string{"vendor", "outcome"}),
+		callDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hotelrates_vendor_call_duration_seconds", Help: "Vendor availability call latency.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}, []string{"vendor"}),
+		workers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotelrates_pool_workers", Help: "Rate loaders running, by vendor.",
+		}, []string{"vendor"}),
+		queued: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotelrates_queue_jobs", Help: "Jobs waiting in a vendor's queue.",
+		}, []string{"vendor"}),
+		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotelrates_vendor_inflight_calls", Help: "Vendor calls in flight.",
+		}, []string{"vendor"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_jobs_dropped_total", Help: "Jobs dropped before reaching the vendor because their search ended.",
+		}, []string{"vendor"}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_token_refreshes_total", Help: "Token refreshes and session logins, by vendor and outcome.",
+		}, []string{"vendor", "outcome"}),
+		invalidations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_token_invalidations_total", Help: "Tokens or sessions the vendor rejected.",
+		}, []string{"vendor"}),
+		hotels: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_vendor_hotels_total", Help: "Hotels asked of vendors.",
+		}, []string{"vendor"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.searches, m.searchDuration, m.calls, m.callDuration, m.workers, m.queued,
+			m.inflight, m.dropped, m.refreshes, m.invalidations, m.hotels)
+	}
+	return m
+}

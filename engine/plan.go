@@ -1,0 +1,35 @@
+package engine
+
+// plan splits a search's hotels into the calls one vendor gets. A vendor
+// that answers one hotel per call gets one call per hotel. A batch vendor
+// gets batches of at most maxBatch, as many as fill whole rounds of its
+// concurrency and no more, of nearly equal size, so the search finishes
+// soonest when the call latency grows with the batch: 200 hotels with
+// maxBatch 250 and concurrency 4 become four calls of 50.
+func plan(hotels []string, maxBatch, concurrency int) [][]string {
+	n := len(hotels)
+	if n == 0 {
+		return nil
+	}
+	maxBatch = max(1, maxBatch)
+	concurrency = max(1, concurrency)
+	k := n
+	if maxBatch > 1 {
+		calls := ceilDiv(n, maxBatch)
+		rounds := ceilDiv(calls, concurrency)
+		k = min(n, rounds*concurrency)
+	}
+	out := make([][]string, 0, k)
+	size, extra := n/k, n%k
+	for i, start := 0, 0; i < k; i++ {
+		end := start + size
+		if i < extra {
+			end++
+		}
+		out = append(out, hotels[start:end:end])
+		start = end
+	}
+	return out
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

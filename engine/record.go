@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"hotelrates"
+	"hotelrates/redact"
+)
+
+// maxRecordedBody is the most of one body kept in an archive record.
+const maxRecordedBody = 1 << 20
+
+// recordingTransport records every exchange with one vendor, redacted,
+// and hands it to the Recorder when the response body is closed (or the
+// round trip failed).
+type recordingTransport struct {
+	base    http.RoundTripper
+	vendor  string
+	rec     Recorder
+	secrets []string
+}
+
+func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	call := hotelrates.CallFromContext(req.Context())
+	if call.Kind == "" {
+		call.Kind = hotelrates.CallRates
+	}
+	ex := &hotelrates.Exchange{
+		Vendor: t.vendor, SearchID: call.SearchID, Kind: call.Kind, Start: time.Now().UTC(),
+		Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header.Clone(),
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(io.LimitReader(req.Body, maxRecordedBody+1))
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		ex.RequestBody = string(b[:min(len(b), maxRecordedBody)])
+		req = req.Clone(req.Context())
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	ctx := context.WithoutCancel(req.Context())
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		ex.Error = err.Error()
+		t.finish(ctx, ex)
+		return nil, err
+	}
+	ex.Status = resp.StatusCode
+	ex.ResponseHeader = resp.Header.Clone()
+	resp.Body = &recordingBody{rc: resp.Body, ex: ex, t: t, ctx: ctx}
+	return resp, nil
+}
+
+func (t *recordingTransport) finish(ctx context.Context, ex *hotelrates.Exchange) {
+	ex.DurationMS = float64(time.Since(ex.Start).Microseconds()) / 1000
+	redact.Exchange(ex, t.secrets)
+	t.rec.Record(ctx, *ex)
+}
+
+type recordingBody struct {
+	rc   io.ReadCloser
+	ex   *hotelrates.Exchange
+	t    *recordingTransport
+	ctx  context.Context
+	buf  bytes.Buffer
+	once sync.Once
+}
+
+func (b *recordingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if room := maxRecordedBody - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(n, room)])
+	}
+	if err != nil && err != io.EOF {
+		b.ex.Error = "reading body: " + err.Error()
+	}
+	if err != nil {
+		b.done()
+	}
+	return n, err
+}
+
+func (b *recordingBody) Close() error {
+	err := b.rc.Close()
+	b.done()
+	return err
+}
+
+func (b *recordingBody) done() {
+	b.once.Do(func() {
+		b.ex.ResponseBody = b.buf.String()
+		b.t.finish(b.ctx, b.ex)
+	})
+}

@@ -1,0 +1,362 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"hotelrates"
+)
+
+// tokenManager is the only owner of one vendor's token or sessions. Loaders
+// talk to it over channels: acquire, release, invalidate. It refreshes a
+// token before it expires with one refresh in flight, logs in sessions up
+// to the vendor's maximum and leases each to one loader at a time.
+type tokenManager struct {
+	name    string
+	vendor  hotelrates.Vendor
+	scheme  hotelrates.AuthScheme
+	hc      *http.Client
+	cfg     VendorConfig
+	log     *slog.Logger
+	metrics *Metrics
+
+	reqs     chan *leaseReq
+	cancels  chan *leaseReq
+	releases chan releaseMsg
+	invals   chan string
+	authDone chan authResult
+	done     chan struct{} // closed when the loop has returned
+	auths    sync.WaitGroup
+}
+
+type leaseReq struct {
+	reply chan leaseReply // buffered 1: the manager never blocks on it
+}
+
+type leaseReply struct {
+	cred hotelrates.Credential
+	err  error
+}
+
+type releaseMsg struct {
+	cred hotelrates.Credential
+	bad  bool
+}
+
+type authResult struct {
+	cred hotelrates.Credential
+	err  error
+}
+
+// authFailHold is how long a failed login or refresh is answered from
+// memory before the vendor is asked again, so a vendor whose auth is down
+// is not stampeded.
+const authFailHold = time.Second
+
+func newTokenManager(name string, v hotelrates.Vendor, scheme hotelrates.AuthScheme, hc *http.Client, cfg VendorConfig, log *slog.Logger, m *Metrics) *tokenManager {
+	return &tokenManager{
+		name: name, vendor: v, scheme: scheme, hc: hc, cfg: cfg, log: log, metrics: m,
+		reqs:     make(chan *leaseReq),
+		cancels:  make(chan *leaseReq),
+		releases: make(chan releaseMsg),
+		invals:   make(chan string),
+		authDone: make(chan authResult),
+		done:     make(chan struct{}),
+	}
+}
+
+// acquire returns a credential for one call: the current token, or a
+// session leased to the caller alone until release.
+func (m *tokenManager) acquire(ctx context.Context) (hotelrates.Credential, error) {
+	if m.scheme == hotelrates.AuthNone {
+		return hotelrates.Credential{}, nil
+	}
+	r := &leaseReq{reply: make(chan leaseReply, 1)}
+	select {
+	case m.reqs <- r:
+	case <-ctx.Done():
+		return hotelrates.Credential{}, context.Cause(ctx)
+	case <-m.done:
+		return hotelrates.Credential{}, errStopped
+	}
+	select {
+	case rep := <-r.reply:
+		return rep.cred, rep.err
+	case <-ctx.Done():
+		// Tell the manager, which takes back a session it may already
+		// have put in the reply.
+		select {
+		case m.cancels <- r:
+		case <-m.done:
+		}
+		return hotelrates.Credential{}, context.Cause(ctx)
+	case <-m.done:
+		return hotelrates.Credential{}, errStopped
+	}
+}
+
+// release gives a session back after a call; bad says the vendor rejected
+// it. Tokens need no release.
+func (m *tokenManager) release(c hotelrates.Credential, bad bool) {
+	if m.scheme != hotelrates.AuthSession {
+		return
+	}
+	select {
+	case m.releases <- releaseMsg{cred: c, bad: bad}:
+	case <-m.done:
+	}
+}
+
+// invalidate says the vendor rejected the token c. The first report for a
+// token starts one refresh; later reports for the same token do nothing.
+func (m *tokenManager) invalidate(c hotelrates.Credential) {
+	if m.scheme != hotelrates.AuthToken {
+		return
+	}
+	select {
+	case m.invals <- c.Secret:
+	case <-m.done:
+	}
+}
+
+// startAuth obtains a token or session in a goroutine the manager owns,
+// detached from any one caller's cancellation but bounded by AuthTimeout
+// and the manager's lifetime.
+func (m *tokenManager) startAuth(ctx context.Context) {
+	m.auths.Go(func() {
+		actx, cancel := context.WithTimeout(hotelrates.ContextWithCall(ctx, hotelrates.Call{Kind: hotelrates.CallAuth}), m.cfg.AuthTimeout)
+		defer cancel()
+		cred, err := m.vendor.Authenticate(actx, m.hc)
+		outcome := "ok"
+		if err != nil {
+			outcome = "error"
+		}
+		m.metrics.refreshes.WithLabelValues(m.name, outcome).Inc()
+		select {
+		case m.authDone <- authResult{cred: cred, err: err}:
+		case <-ctx.Done():
+			if err == nil && m.scheme == hotelrates.AuthSession {
+				m.closeSession(cred)
+			}
+		}
+	})
+}
+
+func (m *tokenManager) closeSession(c hotelrates.Credential) {
+	sc, ok := m.vendor.(hotelrates.SessionCloser)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(hotelrates.ContextWithCall(context.Background(), hotelrates.Call{Kind: hotelrates.CallLogout}), 2*time.Second)
+	defer cancel()
+	if err := sc.CloseSession(ctx, m.hc, c); err != nil {
+		m.log.Debug("logout failed", "vendor", m.name, "err", err)
+	}
+}
+
+// run is the manager's loop; it returns when ctx ends, after its auth
+// goroutines, logging out idle sessions.
+func (m *tokenManager) run(ctx context.Context) {
+	defer close(m.done)
+	defer m.auths.Wait()
+	if m.scheme == hotelrates.AuthSession {
+		m.runSessions(ctx)
+		return
+	}
+	m.runToken(ctx)
+}
+
+func (m *tokenManager) runToken(ctx context.Context) {
+	var (
+		cur        hotelrates.Credential
+		have       bool
+		refreshing bool
+		waiters    []*leaseReq
+		failUntil  time.Time
+		lastErr    error
+	)
+	refresh := time.NewTimer(time.Hour)
+	refresh.Stop()
+	defer refresh.Stop()
+	start := func() {
+		if !refreshing {
+			refreshing = true
+			m.startAuth(ctx)
+		}
+	}
+	usable := func() bool {
+		return have && (cur.Expires.IsZero() || time.Now().Before(cur.Expires))
+	}
+	for {
+		select {
+		case r := <-m.reqs:
+			switch {
+			case usable():
+				r.reply <- leaseReply{cred: cur}
+			case time.Now().Before(failUntil):
+				r.reply <- leaseReply{err: lastErr}
+			default:
+				waiters = append(waiters, r)
+				start()
+			}
+		case r := <-m.cancels:
+			waiters = remove(waiters, r)
+		case secret := <-m.invals:
+			if have && cur.Secret == secret {
+				have = false
+				m.metrics.invalidations.WithLabelValues(m.name).Inc()
+				start()
+			}
+		case res := <-m.authDone:
+			refreshing = false
+			if res.err != nil {
+				lastErr, failUntil = res.err, time.Now().Add(authFailHold)
+				m.log.Warn("token refresh failed", "vendor", m.name, "err", res.err)
+				for _, w := range waiters {
+					w.reply <- leaseReply{err: res.err}
+				}
+				waiters = nil
+				if usable() {
+					// Try again before the current token runs out.
+					refresh.Reset(authFailHold)
+				}
+				continue
+			}
+			cur, have = res.cred, true
+			for _, w := range waiters {
+				w.reply <- leaseReply{cred: cur}
+			}
+			waiters = nil
+			if !cur.Expires.IsZero() {
+				refresh.Reset(max(0, time.Until(cur.Expires)-m.refreshBefore(cur)))
+			}
+		case <-refresh.C:
+			start()
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// refreshBefore is how long before expiry a token is refreshed: the
+// configured margin, but never more than a tenth of the token's life.
+func (m *tokenManager) refreshBefore(c hotelrates.Credential) time.Duration {
+	life := time.Until(c.Expires)
+	return min(m.cfg.RefreshBefore, life/10)
+}
+
+type idleSession struct {
+	cred     hotelrates.Credential
+	lastUsed time.Time
+}
+
+func (m *tokenManager) runSessions(ctx context.Context) {
+	var (
+		idle      []idleSession
+		open      int // sessions logged in and not dropped (idle or leased)
+		logins    int // logins in flight
+		waiters   []*leaseReq
+		failUntil time.Time
+		lastErr   error
+	)
+	maxSessions := m.cfg.Concurrency
+	defer func() {
+		for _, s := range idle {
+			m.closeSession(s.cred)
+		}
+	}()
+	// give hands a session to the first waiter, or keeps it idle.
+	give := func(c hotelrates.Credential) {
+		if len(waiters) > 0 {
+			waiters[0].reply <- leaseReply{cred: c}
+			waiters = waiters[1:]
+			return
+		}
+		idle = append(idle, idleSession{cred: c, lastUsed: time.Now()})
+	}
+	// grow logs in while callers wait that logins in flight will not serve.
+	grow := func() {
+		for len(waiters) > logins && open+logins < maxSessions && !time.Now().Before(failUntil) {
+			logins++
+			m.startAuth(ctx)
+		}
+	}
+	for {
+		select {
+		case r := <-m.reqs:
+			// Sessions idle longer than the vendor keeps them are gone.
+			now := time.Now()
+			kept := idle[:0]
+			for _, s := range idle {
+				if s.cred.IdleTimeout > 0 && now.Sub(s.lastUsed) > s.cred.IdleTimeout*9/10 {
+					open--
+					continue
+				}
+				kept = append(kept, s)
+			}
+			clear(idle[len(kept):])
+			idle = kept
+			switch {
+			case len(idle) > 0:
+				s := idle[len(idle)-1]
+				idle = idle[:len(idle)-1]
+				r.reply <- leaseReply{cred: s.cred}
+			case now.Before(failUntil) && open == 0 && logins == 0:
+				r.reply <- leaseReply{err: lastErr}
+			default:
+				waiters = append(waiters, r)
+				grow()
+			}
+		case r := <-m.cancels:
+			before := len(waiters)
+			waiters = remove(waiters, r)
+			if len(waiters) == before {
+				// Already answered: take the session back.
+				select {
+				case rep := <-r.reply:
+					if rep.err == nil {
+						give(rep.cred)
+					}
+				default:
+				}
+			}
+		case rel := <-m.releases:
+			if rel.bad {
+				open--
+				m.metrics.invalidations.WithLabelValues(m.name).Inc()
+				grow()
+				continue
+			}
+			give(rel.cred)
+		case res := <-m.authDone:
+			logins--
+			if res.err != nil {
+				lastErr, failUntil = res.err, time.Now().Add(authFailHold)
+				m.log.Warn("session login failed", "vendor", m.name, "err", res.err)
+				// Callers no login in flight will serve get the error.
+				for len(waiters) > logins {
+					w := waiters[len(waiters)-1]
+					waiters = waiters[:len(waiters)-1]
+					w.reply <- leaseReply{err: res.err}
+				}
+				continue
+			}
+			open++
+			give(res.cred)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func remove(ws []*leaseReq, r *leaseReq) []*leaseReq {
+	for i, w := range ws {
+		if w == r {
+			return append(ws[:i], ws[i+1:]...)
+		}
+	}
+	return ws
+}

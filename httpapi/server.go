@@ -1,0 +1,254 @@
+// Package httpapi is hotelrates' HTTP API: POST /v1/search (JSON, or an
+// NDJSON stream of hotels as they complete), GET /v1/vendors, /healthz,
+// /readyz and /metrics. Errors are JSON {"error": {"code", "message",
+// "field"}} with a 4xx for bad input, never a 500.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"hotelrates"
+	"hotelrates/engine"
+)
+
+// Deps are what the API serves from.
+type Deps struct {
+	Engine *engine.Engine
+	Logger *slog.Logger
+	// Gatherer serves /metrics (nil: /metrics answers 404).
+	Gatherer prometheus.Gatherer
+	// Ready reports whether the service can take searches (nil: always).
+	Ready func() error
+	// MaxBodyBytes bounds a request body (default 1 MiB).
+	MaxBodyBytes int64
+	// Extra, if set, is merged into GET /v1/vendors answers under "extra"
+	// (for example sandbox URLs).
+	Extra map[string]any
+}
+
+// NewServer returns the API's handler. All routes are in routes().
+func NewServer(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	s := &server{Deps: d}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	return s.recoverer(s.logRequests(mux))
+}
+
+type server struct {
+	Deps
+}
+
+// routes is the one place every route is declared.
+func (s *server) routes(mux *http.ServeMux) {
+	mux.Handle("/v1/search", methods{http.MethodPost: s.handleSearch})
+	mux.Handle("/v1/vendors", methods{http.MethodGet: s.handleVendors})
+	mux.Handle("/healthz", methods{http.MethodGet: s.handleHealth})
+	mux.Handle("/readyz", methods{http.MethodGet: s.handleReady})
+	if s.Gatherer != nil {
+		mux.Handle("/metrics", methods{http.MethodGet: promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}).ServeHTTP})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, hotelrates.Errorf(hotelrates.CodeNotFound, "", "no route for %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// methods routes by method and answers others with a JSON 405 and Allow.
+type methods map[string]http.HandlerFunc
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := m[r.Method]; ok {
+		h(w, r)
+		return
+	}
+	if h, ok := m[http.MethodGet]; ok && r.Method == http.MethodHead {
+		h(w, r)
+		return
+	}
+	allow := make([]string, 0, len(m))
+	for k := range m {
+		allow = append(allow, k)
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, hotelrates.Errorf(hotelrates.CodeMethodNotAllowed, "", "%s is not allowed here; use %s", r.Method, strings.Join(allow, ", ")))
+}
+
+const ndjson = "application/x-ndjson"
+
+func (s *server) handleSearch(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			writeError(w, hotelrates.Errorf(hotelrates.CodeUnsupportedMedia, "", "Content-Type must be application/json, not %q", ct))
+			return
+		}
+	}
+	search, err := DecodeSearch(r.Body, s.MaxBodyBytes)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if wantsNDJSON(r.Header.Get("Accept")) {
+		s.stream(w, r, search)
+		return
+	}
+	res, err := s.Engine.Search(r.Context(), search)
+	if err != nil {
+		s.searchError(w, r, err)
+		return
+	}
+	out := SearchResponse{SearchID: res.SearchID, Complete: res.Complete, ElapsedMS: res.Elapsed.Milliseconds(), Vendors: VendorsFromResult(res.Vendors), Hotels: make([]Hotel, 0, len(res.Hotels))}
+	for _, h := range res.Hotels {
+		out.Hotels = append(out.Hotels, HotelFromResult(h, ""))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) searchError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client went away: nobody reads an answer.
+		s.Logger.Info("search abandoned by client", "err", err)
+		return
+	}
+	if hotelrates.ErrorCode(err) == hotelrates.CodeInternal {
+		s.Logger.Error("search failed", "err", err)
+	}
+	writeError(w, err)
+}
+
+func wantsNDJSON(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err == nil && (mt == ndjson || mt == "application/ndjson") {
+			return true
+		}
+	}
+	return false
+}
+
+// stream answers a search as NDJSON: a line per hotel as it completes and
+// a summary line last. Validation errors still come as a JSON error
+// before the first line.
+func (s *server) stream(w http.ResponseWriter, r *http.Request, search hotelrates.Search) {
+	rc := http.NewResponseController(w)
+	enc := json.NewEncoder(w)
+	started := false
+	count := 0
+	start := func() {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", ndjson)
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.WriteHeader(http.StatusOK)
+		}
+	}
+	// Validate before the status line goes out.
+	if err := search.Validate(s.Engine.Limits()); err != nil {
+		writeError(w, err)
+		return
+	}
+	sum, err := s.Engine.Stream(r.Context(), search, func(h hotelrates.HotelResult) error {
+		start()
+		count++
+		if err := enc.Encode(HotelFromResult(h, "hotel")); err != nil {
+			return err
+		}
+		return rc.Flush()
+	})
+	if err != nil {
+		if !started {
+			s.searchError(w, r, err)
+		}
+		return
+	}
+	start()
+	enc.Encode(SummaryFromResult(sum, count))
+	rc.Flush()
+}
+
+func (s *server) handleVendors(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"vendors": s.Engine.Vendors()}
+	if s.Extra != nil {
+		out["extra"] = s.Extra
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil {
+		if err := s.Ready(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// logRequests logs each request at debug level, and server errors at
+// error level.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelDebug
+		if sw.code >= 500 {
+			level = slog.LevelError
+		}
+		s.Logger.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", time.Since(start))
+	})
+}
+
+// recoverer turns a panic into a logged 500, except http.ErrAbortHandler.
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v)
+				}
+				s.Logger.Error("panic serving request", "path", r.URL.Path, "panic", v)
+				writeError(w, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

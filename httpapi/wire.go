@@ -1,0 +1,251 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"hotelrates"
+)
+
+// SearchRequest is the body of POST /v1/search.
+type SearchRequest struct {
+	HotelIDs  []string `json:"hotel_ids"`
+	CheckIn   string   `json:"check_in"`
+	CheckOut  string   `json:"check_out"`
+	Adults    *int     `json:"adults,omitempty"`   // default 2
+	Rooms     *int     `json:"rooms,omitempty"`    // default 1
+	Currency  string   `json:"currency,omitempty"` // default USD
+	Vendors   []string `json:"vendors,omitempty"`
+	TimeoutMS *int64   `json:"timeout_ms,omitempty"`
+}
+
+// Offer is one offer in an answer.
+type Offer = hotelrates.Offer
+
+// Hotel is one hotel of an answer: every vendor's offers for it, cheapest
+// first.
+type Hotel struct {
+	Type     string  `json:"type,omitempty"` // "hotel" in a stream
+	HotelID  string  `json:"hotel_id"`
+	Complete bool    `json:"complete"`
+	Offers   []Offer `json:"offers"`
+}
+
+// VendorStatus is one vendor's outcome in an answer.
+type VendorStatus struct {
+	Vendor          string `json:"vendor"`
+	Status          string `json:"status"`
+	HotelsRequested int    `json:"hotels_requested"`
+	HotelsAnswered  int    `json:"hotels_answered"`
+	Calls           int    `json:"calls"`
+	Errors          int    `json:"errors"`
+	ElapsedMS       int64  `json:"elapsed_ms"`
+	Error           string `json:"error,omitempty"`
+}
+
+// SearchResponse is the answer to POST /v1/search as JSON.
+type SearchResponse struct {
+	SearchID  string         `json:"search_id"`
+	Complete  bool           `json:"complete"`
+	ElapsedMS int64          `json:"elapsed_ms"`
+	Hotels    []Hotel        `json:"hotels"`
+	Vendors   []VendorStatus `json:"vendors"`
+}
+
+// SummaryFromResult returns the summary line of a streamed result that
+// passed hotels hotels.
+func SummaryFromResult(r hotelrates.Result, hotels int) Summary {
+	return Summary{Type: "summary", SearchID: r.SearchID, Complete: r.Complete, ElapsedMS: r.Elapsed.Milliseconds(), Hotels: hotels, Vendors: VendorsFromResult(r.Vendors)}
+}
+
+// Summary is the last line of an NDJSON stream.
+type Summary struct {
+	Type      string         `json:"type"` // "summary"
+	SearchID  string         `json:"search_id"`
+	Complete  bool           `json:"complete"`
+	ElapsedMS int64          `json:"elapsed_ms"`
+	Hotels    int            `json:"hotels"`
+	Vendors   []VendorStatus `json:"vendors"`
+}
+
+// ErrorBody is every error answer: {"error": {"code", "message", "field"}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail describes an error.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// HotelFromResult converts a hotel of a result to its wire form; typ is
+// "hotel" in a stream and empty in a JSON answer.
+func HotelFromResult(h hotelrates.HotelResult, typ string) Hotel {
+	offers := h.Offers
+	if offers == nil {
+		offers = []Offer{}
+	}
+	return Hotel{Type: typ, HotelID: h.HotelID, Complete: h.Complete, Offers: offers}
+}
+
+// VendorsFromResult converts vendor statuses to their wire form.
+func VendorsFromResult(vs []hotelrates.VendorStatus) []VendorStatus {
+	out := make([]VendorStatus, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, VendorStatus{
+			Vendor: v.Vendor, Status: string(v.Status), HotelsRequested: v.HotelsRequested, HotelsAnswered: v.HotelsAnswered,
+			Calls: v.Calls, Errors: v.Errors, ElapsedMS: v.Elapsed.Milliseconds(), Error: v.Error,
+		})
+	}
+	return out
+}
+
+// DecodeSearch reads a search request body: one JSON object, no unknown
+// fields, nothing after it, at most limit bytes. Errors are
+// *hotelrates.Error naming the field where there is one; a body over the
+// limit has code too_large.
+func DecodeSearch(r io.Reader, limit int64) (hotelrates.Search, error) {
+	var req SearchRequest
+	lr := &io.LimitedReader{R: r, N: limit + 1}
+	dec := json.NewDecoder(lr)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		if lr.N <= 0 {
+			return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeTooLarge, "", "request body is over %d bytes", limit)
+		}
+		return hotelrates.Search{}, jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if lr.N <= 0 {
+			return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeTooLarge, "", "request body is over %d bytes", limit)
+		}
+		return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "request body must hold one JSON object and nothing after it")
+	}
+	return req.Search()
+}
+
+// Search converts the request to a search, applying the defaults (2
+// adults, 1 room, USD). Errors name the offending field.
+func (req SearchRequest) Search() (hotelrates.Search, error) {
+	s := hotelrates.Search{HotelIDs: req.HotelIDs, Vendors: req.Vendors, Stay: hotelrates.Stay{Adults: 2, Rooms: 1, Currency: "USD"}}
+	var err error
+	if req.CheckIn == "" {
+		return s, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "check_in", "check_in is required (YYYY-MM-DD)")
+	}
+	if s.Stay.CheckIn, err = hotelrates.ParseDate(req.CheckIn); err != nil {
+		return s, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "check_in", "%v", err)
+	}
+	if req.CheckOut == "" {
+		return s, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "check_out", "check_out is required (YYYY-MM-DD)")
+	}
+	if s.Stay.CheckOut, err = hotelrates.ParseDate(req.CheckOut); err != nil {
+		return s, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "check_out", "%v", err)
+	}
+	if req.Adults != nil {
+		s.Stay.Adults = *req.Adults
+	}
+	if req.Rooms != nil {
+		s.Stay.Rooms = *req.Rooms
+	}
+	if req.Currency != "" {
+		s.Stay.Currency = req.Currency
+	}
+	if req.TimeoutMS != nil {
+		if *req.TimeoutMS <= 0 || *req.TimeoutMS > 3_600_000 {
+			return s, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "timeout_ms", "timeout_ms must be between 1 and 3600000")
+		}
+		s.Timeout = time.Duration(*req.TimeoutMS) * time.Millisecond
+	}
+	return s, nil
+}
+
+// jsonError turns a decoding error into a client error naming the field
+// where the decoder says which.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "request body is empty: send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "request body is cut short: malformed JSON")
+	case errors.As(err, &syn):
+		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "request body must be a JSON object")
+		}
+		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "%s must be %s, not %s", field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "unknown field %q", field)
+	}
+	return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "malformed JSON: %v", err)
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "slice":
+		return "an array"
+	case "string":
+		return "a string"
+	case "int", "int64", "ptr":
+		return "a number"
+	}
+	return "a " + k
+}
+
+// statusOf maps an error code to an HTTP status.
+func statusOf(code hotelrates.Code) int {
+	switch code {
+	case hotelrates.CodeInvalidArgument:
+		return http.StatusBadRequest
+	case hotelrates.CodeNotFound:
+		return http.StatusNotFound
+	case hotelrates.CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case hotelrates.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case hotelrates.CodeUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case hotelrates.CodeOverloaded:
+		return http.StatusTooManyRequests
+	case hotelrates.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case hotelrates.CodeDeadline:
+		return http.StatusGatewayTimeout
+	case hotelrates.CodeCanceled:
+		return 499
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers err as JSON; an error without a code is an internal
+// error whose details stay in the log.
+func writeError(w http.ResponseWriter, err error) {
+	var he *hotelrates.Error
+	if !errors.As(err, &he) {
+		he = &hotelrates.Error{Code: hotelrates.CodeInternal, Message: "internal error"}
+	}
+	writeJSON(w, statusOf(he.Code), ErrorBody{Error: ErrorDetail{Code: string(he.Code), Message: he.Message, Field: he.Field}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"encoding failed"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", fmt.Sprint(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}

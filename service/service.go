@@ -1,0 +1,247 @@
+// Package service assembles hotelrates from a config.Config: the embedded
+// sandbox (when enabled), the vendor client adapters, the archiver, the
+// engine, the metrics registry and the HTTP API, and takes them down in
+// order. The serve and search commands, the load test and end-to-end tests
+// all start the service through it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"hotelrates"
+	"hotelrates/archive"
+	"hotelrates/config"
+	"hotelrates/engine"
+	"hotelrates/httpapi"
+	"hotelrates/sandbox"
+	"hotelrates/vendors/bulk"
+	"hotelrates/vendors/session"
+	"hotelrates/vendors/solo"
+	"hotelrates/vendorsim"
+)
+
+// Options are what the config file does not say.
+type Options struct {
+	Logger *slog.Logger
+	// Sandbox overrides the embedded sandbox's behaviour (the config's
+	// sandbox.config file otherwise, or the defaults).
+	Sandbox *sandbox.Config
+}
+
+// Service is a running hotelrates without its listener.
+type Service struct {
+	Config   config.Config
+	Sim      *vendorsim.Sim // nil unless the sandbox is embedded
+	Engine   *engine.Engine
+	Archiver *archive.Archiver
+	Registry *prometheus.Registry
+	Handler  http.Handler
+	log      *slog.Logger
+}
+
+// New starts everything but the HTTP listener.
+func New(cfg config.Config, opts Options) (*Service, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{Config: cfg, log: log, Registry: prometheus.NewRegistry()}
+	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok := false
+	defer func() {
+		if !ok {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			s.Close(ctx)
+		}
+	}()
+
+	var simCfg sandbox.Config
+	if cfg.Sandbox.Enabled {
+		switch {
+		case opts.Sandbox != nil:
+			simCfg = *opts.Sandbox
+		case cfg.Sandbox.Config != "":
+			var err error
+			if simCfg, err = sandbox.LoadConfig(cfg.Sandbox.Config); err != nil {
+				return nil, err
+			}
+		default:
+			simCfg = sandbox.DefaultConfig()
+		}
+		sim, err := vendorsim.Start(simCfg, cfg.Sandbox.Addr)
+		if err != nil {
+			return nil, err
+		}
+		s.Sim = sim
+	}
+
+	dir := cfg.ArchiveDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("archive directory: %w", err)
+	}
+	sink, err := archive.NewDirSink(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.Archiver, err = archive.New(archive.Options{
+		Sink: sink, SegmentBytes: cfg.Archive.SegmentBytes, SegmentAge: cfg.Archive.SegmentAge,
+		Queue: cfg.Archive.Queue, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.registerArchiveMetrics()
+
+	var vcs []engine.VendorConfig
+	for _, v := range cfg.Vendors {
+		vendor, conc, err := s.vendor(v, simCfg)
+		if err != nil {
+			return nil, err
+		}
+		vcs = append(vcs, engine.VendorConfig{
+			Vendor: vendor, Concurrency: conc, MinWorkers: v.MinWorkers, MaxWorkers: v.MaxWorkers,
+			IdleTimeout: v.IdleTimeout, CallTimeout: v.CallTimeout, RefreshBefore: v.RefreshBefore,
+		})
+	}
+	s.Engine, err = engine.New(engine.Options{
+		Vendors: vcs, DefaultTimeout: cfg.Search.DefaultTimeout, MaxTimeout: cfg.Search.MaxTimeout,
+		Limits:   hotelrates.Limits{MaxHotels: cfg.Search.MaxHotels, MaxNights: cfg.Search.MaxNights},
+		Recorder: s.Archiver, Logger: log, Metrics: engine.NewMetrics(s.Registry),
+	})
+	if err != nil {
+		return nil, err
+	}
+	extra := map[string]any{}
+	if s.Sim != nil {
+		extra["sandbox_url"] = s.Sim.URL()
+	}
+	s.Handler = httpapi.NewServer(httpapi.Deps{
+		Engine: s.Engine, Logger: log, Gatherer: s.Registry, MaxBodyBytes: cfg.Search.MaxBodyBytes, Extra: extra,
+	})
+	ok = true
+	return s, nil
+}
+
+// vendor builds the client adapter of one configured vendor and its
+// concurrency; vendors without a base URL are the embedded sandbox's.
+func (s *Service) vendor(v config.Vendor, simCfg sandbox.Config) (hotelrates.Vendor, int, error) {
+	base, conc := v.BaseURL, v.Concurrency
+	var sim *sandbox.VendorConfig
+	if base == "" {
+		if s.Sim == nil {
+			return nil, 0, fmt.Errorf("vendor %s has no base_url and the sandbox is off", v.Name)
+		}
+		base = s.Sim.VendorURL(v.Protocol)
+		sim = simCfg.Vendors.Get(v.Protocol)
+	}
+	or := func(val, def string) string {
+		if val != "" {
+			return val
+		}
+		return def
+	}
+	if sim != nil {
+		if conc == 0 {
+			conc = sim.Concurrency
+		}
+		c := sim.Credentials
+		v.ClientID, v.ClientSecret = or(v.ClientID, c.ClientID), or(v.ClientSecret, c.ClientSecret)
+		v.APIKey, v.Secret = or(v.APIKey, c.APIKey), or(v.Secret, c.Secret)
+		v.User, v.Password = or(v.User, c.User), or(v.Password, c.Password)
+		if v.MaxBatch == 0 {
+			v.MaxBatch = sim.MaxBatch
+		}
+	}
+	switch v.Protocol {
+	case "solo":
+		return solo.New(solo.Config{Name: v.Name, BaseURL: base, ClientID: v.ClientID, ClientSecret: v.ClientSecret}), conc, nil
+	case "bulk":
+		return bulk.New(bulk.Config{Name: v.Name, BaseURL: base, APIKey: v.APIKey, Secret: v.Secret, MaxBatch: v.MaxBatch}), conc, nil
+	case "session":
+		if conc == 0 {
+			conc = 4
+		}
+		return session.New(session.Config{Name: v.Name, BaseURL: base, User: v.User, Password: v.Password, MaxBatch: v.MaxBatch, MaxSessions: conc}), conc, nil
+	}
+	return nil, 0, fmt.Errorf("vendor %s: unknown protocol %q", v.Name, v.Protocol)
+}
+
+func (s *Service) registerArchiveMetrics() {
+	a := s.Archiver
+	s.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_records_total", Help: "Vendor exchanges archived."},
+			func() float64 { return float64(a.Stats().Records) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_dropped_total", Help: "Vendor exchanges the archiver could not take."},
+			func() float64 { return float64(a.Stats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_segments_total", Help: "Archive segments written."},
+			func() float64 { return float64(a.Stats().Segments) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_errors_total", Help: "Archive write errors."},
+			func() float64 { return float64(a.Stats().Errors) }),
+	)
+}
+
+// Serve serves the API on ln until ctx ends, then shuts down gracefully:
+// it stops accepting, lets searches in flight finish within the grace
+// period, stops the engine's workers and flushes the archive.
+func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.Config.Search.MaxTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.Config.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("searches still in flight at the end of the grace period; closing")
+		srv.Close()
+	}
+	<-served
+	// Workers and the archive get what is left of the grace period, and at
+	// least a few seconds to flush.
+	cctx, ccancel := context.WithTimeout(context.Background(), max(5*time.Second, time.Until(deadlineOf(sctx))))
+	defer ccancel()
+	return errors.Join(err, s.Close(cctx))
+}
+
+// Close stops the engine, flushes the archive and stops the sandbox.
+func (s *Service) Close(ctx context.Context) error {
+	var errs []error
+	if s.Engine != nil {
+		errs = append(errs, s.Engine.Close(ctx))
+	}
+	if s.Archiver != nil {
+		errs = append(errs, s.Archiver.Close(ctx))
+	}
+	if s.Sim != nil {
+		errs = append(errs, s.Sim.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
