@@ -477,18 +477,16 @@ type aggregator struct {
 }
 
 type hotelState struct {
-	offers   []hotelrates.Offer
-	waiting  int  // vendors yet to answer
-	failed   bool // a vendor could not answer
-	emitted  bool
-	answered map[string]bool
+	offers  []hotelrates.Offer
+	waiting int  // vendors yet to answer
+	failed  bool // a vendor could not answer
+	emitted bool
 }
 
 type vendorTally struct {
-	status      hotelrates.VendorStatus
-	pendingJobs int
-	lastErr     error
-	last        time.Time
+	status  hotelrates.VendorStatus
+	lastErr error
+	last    time.Time
 }
 
 func newAggregator(id string, hotels []string, vendors []*vendorRT, start time.Time) *aggregator {

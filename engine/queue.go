@@ -75,8 +75,11 @@ func (v *vendorRT) dispatch(ctx context.Context) {
 	setWorkers(v.cfg.MinWorkers)
 	for {
 		// Jobs of searches that already ended never reach the vendor.
-		for len(q) > 0 && q[0].ctx.Err() != nil {
-			v.drop(heap.Pop(&q).(*job))
+		if len(q) > 0 && q[0].ctx.Err() != nil {
+			for len(q) > 0 && q[0].ctx.Err() != nil {
+				v.drop(heap.Pop(&q).(*job))
+			}
+			setQueued()
 		}
 		var out chan *job
 		var next *job

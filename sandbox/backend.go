@@ -242,9 +242,7 @@ func (b *Backend) WriteBody(ctx context.Context, w http.ResponseWriter, contentT
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		w.Write(body[:len(body)/2])
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
+		http.NewResponseController(w).Flush()
 		// Drop the connection: the client sees an unexpected EOF.
 		panic(http.ErrAbortHandler)
 	case FaultSlowBody:
@@ -287,7 +285,9 @@ func (b *Backend) Count(next http.Handler) http.Handler {
 		defer func() {
 			code := sw.code
 			if code == 0 {
-				code = http.StatusOK
+				// Nothing was written: the client gave up (a hang) or the
+				// sandbox is shutting down. 499 as nginx logs it.
+				code = 499
 			}
 			b.stats.request(code)
 		}()
@@ -319,6 +319,9 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 	}
 	return s.ResponseWriter.Write(p)
 }
+
+// Flush implements http.Flusher.
+func (s *statusWriter) Flush() { http.NewResponseController(s.ResponseWriter).Flush() }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

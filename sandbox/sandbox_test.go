@@ -274,3 +274,39 @@ func TestLatencyJitter(t *testing.T) {
 		t.Errorf("lognormal mean %v, want about 40ms", mean)
 	}
 }
+
+func TestExampleFileIsTheDefaults(t *testing.T) {
+	c, err := LoadConfig("../sandbox.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != DefaultConfig() {
+		t.Errorf("sandbox.example.yaml differs from DefaultConfig:\n%+v\n%+v", c, DefaultConfig())
+	}
+}
+
+func TestFloor(t *testing.T) {
+	d := DefaultConfig().Vendors
+	tests := []struct {
+		name string
+		v    VendorConfig
+		n    int
+		want time.Duration
+	}{
+		{"solo 200", d.Solo, 200, 13 * 40 * time.Millisecond},
+		{"solo 16", d.Solo, 16, 40 * time.Millisecond},
+		{"solo 17", d.Solo, 17, 80 * time.Millisecond},
+		{"bulk 200: four calls of 50", d.Bulk, 200, 125 * time.Millisecond},
+		{"bulk 1000: four calls of 250", d.Bulk, 1000, 225 * time.Millisecond},
+		{"session 200: 12 calls of 17", d.Session, 200, 3 * (60 + 34) * time.Millisecond},
+		{"none", d.Solo, 0, 0},
+	}
+	for _, tt := range tests {
+		if got := Floor(tt.v, tt.n); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if got := SearchFloor(DefaultConfig(), 200, VendorNames...); got != 520*time.Millisecond {
+		t.Errorf("search floor %v", got)
+	}
+}

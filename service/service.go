@@ -188,6 +188,8 @@ func (s *Service) registerArchiveMetrics() {
 			func() float64 { return float64(a.Stats().Segments) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_errors_total", Help: "Archive write errors."},
 			func() float64 { return float64(a.Stats().Errors) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_lost_total", Help: "Records in segments that could not be written before shutdown."},
+			func() float64 { return float64(a.Stats().Lost) }),
 	)
 }
 

@@ -1,0 +1,167 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"hotelrates"
+)
+
+// SegmentSuffix ends the key of every segment.
+const SegmentSuffix = ".ndjson.gz"
+
+// ErrTornRecord is wrapped by ReadSegment's error when a segment ends in
+// the middle of a record: its last line has no terminating newline, or
+// its gzip stream is cut short.
+var ErrTornRecord = errors.New("archive: torn record at the end of the segment")
+
+// ErrCorruptRecord is wrapped by ReadSegment's error when a complete line
+// of a segment is not a JSON exchange record.
+var ErrCorruptRecord = errors.New("archive: corrupt record")
+
+// segment is an open segment: the gzip-compressed NDJSON of one vendor's
+// records, built in memory.
+type segment struct {
+	vendor      string
+	key         string
+	opened      time.Time // by Options.Now, for SegmentAge
+	first, last time.Time // the records' Start
+	records     int
+	raw         int64 // uncompressed NDJSON bytes
+	buf         bytes.Buffer
+	gz          *gzip.Writer
+}
+
+func newSegment(vendor, key string, opened time.Time) *segment {
+	s := &segment{vendor: vendor, key: key, opened: opened}
+	s.gz = gzip.NewWriter(&s.buf)
+	return s
+}
+
+// add appends one encoded record (without its newline).
+func (s *segment) add(line []byte, start time.Time) error {
+	if _, err := s.gz.Write(line); err != nil {
+		return err
+	}
+	if _, err := s.gz.Write([]byte{'\n'}); err != nil {
+		return err
+	}
+	if s.records == 0 || start.Before(s.first) {
+		s.first = start
+	}
+	if start.After(s.last) {
+		s.last = start
+	}
+	s.records++
+	s.raw += int64(len(line)) + 1
+	return nil
+}
+
+// finish closes the gzip stream and returns the segment's bytes.
+func (s *segment) finish() ([]byte, error) {
+	if err := s.gz.Close(); err != nil {
+		return nil, err
+	}
+	return s.buf.Bytes(), nil
+}
+
+// segmentKey returns PREFIX/vendor=V/date=YYYY-MM-DD/hour=HH/INSTANCE-SEQ.ndjson.gz
+// (without "PREFIX/" when prefix is empty), t taken in UTC.
+func segmentKey(prefix, vendor, instance string, t time.Time, seq uint64) string {
+	t = t.UTC()
+	k := fmt.Sprintf("vendor=%s/date=%s/hour=%02d/%s-%020d%s",
+		sanitize(vendor, "unknown"), t.Format(time.DateOnly), t.Hour(), instance, seq, SegmentSuffix)
+	if prefix != "" {
+		k = prefix + "/" + k
+	}
+	return k
+}
+
+// sanitize makes s safe as one key path element: characters other than
+// ASCII letters, digits, '.', '_' and '-' become '_', and a name made of
+// dots only (".", "..") becomes underscores. An empty s becomes def.
+func sanitize(s, def string) string {
+	if s == "" {
+		return def
+	}
+	b := []byte(s)
+	dots := true
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-':
+			dots = false
+		case c == '.':
+		default:
+			b[i] = '_'
+			dots = false
+		}
+	}
+	if dots {
+		return strings.Repeat("_", len(b))
+	}
+	return string(b)
+}
+
+// ReadSegment decodes a segment: gzip-compressed NDJSON, one
+// hotelrates.Exchange per line (several concatenated gzip members are
+// read as one stream). It returns every complete, well-formed record. A
+// line that is complete but not a record is skipped and reported with an
+// error wrapping ErrCorruptRecord; a last line without its newline, or a
+// gzip stream cut short, is reported with an error wrapping ErrTornRecord.
+// Both can be reported at once (errors.Join). The records are returned
+// along with such errors; only an input that is not gzip at all yields no
+// records.
+func ReadSegment(r io.Reader) ([]hotelrates.Exchange, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("archive: read segment: %w", err)
+	}
+	defer zr.Close()
+	br := bufio.NewReader(zr)
+	var (
+		out     []hotelrates.Exchange
+		corrupt int
+		first   int // line number of the first corrupt line
+		errs    []error
+	)
+read:
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if err != nil {
+			switch {
+			case err == io.EOF && len(b) == 0:
+			case err == io.EOF:
+				errs = append(errs, fmt.Errorf("%w: line %d has no newline", ErrTornRecord, line))
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				errs = append(errs, fmt.Errorf("%w: line %d: %w", ErrTornRecord, line, err))
+			default:
+				errs = append(errs, fmt.Errorf("archive: read segment: line %d: %w", line, err))
+			}
+			break read
+		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		var ex hotelrates.Exchange
+		if err := json.Unmarshal(b, &ex); err != nil {
+			if corrupt == 0 {
+				first = line
+			}
+			corrupt++
+			continue
+		}
+		out = append(out, ex)
+	}
+	if corrupt > 0 {
+		errs = append([]error{fmt.Errorf("%w: %d lines skipped, the first is line %d", ErrCorruptRecord, corrupt, first)}, errs...)
+	}
+	return out, errors.Join(errs...)
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hotelrates/archive"
+	"hotelrates/httpapi"
+	"hotelrates/sandbox"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls buf until re matches, and returns the first group.
+func waitFor(t *testing.T, buf *syncBuffer, re *regexp.Regexp, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(buf.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no %s within %v in:\n%s", re, within, buf.String())
+	return ""
+}
+
+func noenv(string) string { return "" }
+
+type runner struct {
+	cancel context.CancelFunc
+	done   chan error
+	out    *syncBuffer
+	errs   *syncBuffer
+}
+
+func start(t *testing.T, args ...string) *runner {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &runner{cancel: cancel, done: make(chan error, 1), out: &syncBuffer{}, errs: &syncBuffer{}}
+	go func() { r.done <- run(ctx, args, noenv, r.out, r.errs) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+func (r *runner) stop(t *testing.T) error {
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("did not stop")
+		return nil
+	}
+}
+
+func TestVendorsimReadyFastAndLogsURLsAndCredentials(t *testing.T) {
+	begin := time.Now()
+	r := start(t, "vendorsim", "--addr", "127.0.0.1:0")
+	url := waitFor(t, r.errs, regexp.MustCompile(`"vendor sandbox ready" url=(\S+)`), 5*time.Second)
+	ready := time.Since(begin)
+	resp, err := http.Get(url + "/_sandbox/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats map[string]sandbox.VendorStats
+	json.NewDecoder(resp.Body).Decode(&stats)
+	resp.Body.Close()
+	if len(stats) != 3 {
+		t.Errorf("stats %v", stats)
+	}
+	logs := r.errs.String()
+	for _, want := range []string{url + "/solo", url + "/bulk", url + "/session", sandbox.DemoSoloClientID, sandbox.DemoSoloClientSecret, sandbox.DemoBulkAPIKey, sandbox.DemoSessionUser} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	if err := r.stop(t); err != nil {
+		t.Error(err)
+	}
+	// Generous bound for a slow shared machine; the target is under a second.
+	if ready > 5*time.Second {
+		t.Errorf("ready after %v", ready)
+	}
+	t.Logf("vendorsim ready in %v", ready)
+}
+
+func TestServeEmbeddedDefaultSearchAndGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "hotelrates.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\nsandbox: {enabled: true}\nvendors: [{protocol: solo}, {protocol: bulk}, {protocol: session}]\n", dir)), 0o644)
+	r := start(t, "serve", "--config", cfg, "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0")
+	url := waitFor(t, r.out, regexp.MustCompile(`serving on (\S+)\.`), 10*time.Second)
+	if !strings.Contains(r.out.String(), "curl -s "+url+"/v1/search") {
+		t.Errorf("no curl example:\n%s", r.out.String())
+	}
+	sandboxURL := waitFor(t, r.errs, regexp.MustCompile(`sandbox=(\S+)`), time.Second)
+
+	// Searches in flight when the shutdown starts still finish.
+	var wg sync.WaitGroup
+	results := make(chan int, 4)
+	for i := range 4 {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"hotel_ids":["H%05d","H%05d","H%05d"],"check_in":"2027-03-10","check_out":"2027-03-12"}`, i*3+1, i*3+2, i*3+3)
+			resp, err := http.Post(url+"/v1/search", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var out httpapi.SearchResponse
+			json.NewDecoder(resp.Body).Decode(&out)
+			if resp.StatusCode != 200 || !out.Complete {
+				t.Errorf("status %d, %+v", resp.StatusCode, out)
+			}
+			results <- resp.StatusCode
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	resp, err := http.Get(sandboxURL + "/_sandbox/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := r.stop(t); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	wg.Wait()
+	close(results)
+	n := 0
+	for code := range results {
+		if code == 200 {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d of 4 in-flight searches answered", n)
+	}
+	// The archive was flushed: segments hold the vendor exchanges.
+	sink, err := archive.NewDirSink(filepath.Join(dir, "archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := sink.List(context.Background(), "")
+	if err != nil || len(objs) == 0 {
+		t.Fatalf("no archive segments: %v", err)
+	}
+	records := 0
+	for _, o := range objs {
+		rc, _ := sink.Get(context.Background(), o.Key)
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		exs, err := archive.ReadSegment(bytes.NewReader(b))
+		if err != nil {
+			t.Errorf("%s: %v", o.Key, err)
+		}
+		records += len(exs)
+	}
+	// 12 solo calls + token, 4 bulk calls, 4 session calls + logins + logouts.
+	if records < 12+1+4+4+2 {
+		t.Errorf("%d records archived", records)
+	}
+}
+
+func TestSearchInProcessPrintsTable(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "hotelrates.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\nsandbox: {enabled: true}\nvendors: [{protocol: solo}, {protocol: bulk}, {protocol: session}]\n", dir)), 0o644)
+	var out, errs syncBuffer
+	err := run(context.Background(), []string{"search", "--config", cfg, "--hotels", "H00001-H00012,H00100", "--check-in", "2027-03-10", "--nights", "2"}, noenv, &out, &errs)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errs.String())
+	}
+	s := out.String()
+	for _, want := range []string{"HOTEL", "BEST OFFER", "H00001", "H00012", "H00100", "complete=true, 13 hotels", "VENDOR", "solo", "bulk", "session", "13/13"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if !strings.Contains(errs.String(), "13/13 hotels") {
+		t.Errorf("no progress: %s", errs.String())
+	}
+}
+
+func TestBadArguments(t *testing.T) {
+	for _, args := range [][]string{
+		{"nope"},
+		{"search", "--hotels", "H00009-H00001"},
+		{"search", "--check-in", "tomorrow"},
+		{"serve", "--config", "/does/not/exist.yaml"},
+		{"vendorsim", "--config", "/does/not/exist.yaml"},
+	} {
+		var out, errs syncBuffer
+		if err := run(context.Background(), args, noenv, &out, &errs); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package redact
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"hotelrates"
+)
+
+// BenchmarkExchange measures redaction of a typical 100-hotel JSON answer
+// and of adversarial text bodies (which must stay linear).
+func BenchmarkExchange(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"results":[`)
+	for i := range 100 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"hotel_id":"H%d","offers":[`, i)
+		for j := range 5 {
+			if j > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, `{"room":"Double %d","board":"BB","price":"%d.50","currency":"EUR","refundable":true,"cancel_before":"2025-11-30T12:00:00Z"}`, j, 100+j)
+		}
+		sb.WriteString(`]}`)
+	}
+	sb.WriteString(`],"session_token":"tok-1234567890"}`)
+	bodies := map[string]string{
+		"json-100-hotels": sb.String(),
+		"text-pairs-1MB":  strings.Repeat("a=", 1<<19),
+		"text-long-value": "a=" + strings.Repeat("b", 1<<20),
+		"text-colons-1MB": strings.Repeat("a:", 1<<19),
+		"text-quotes-1MB": strings.Repeat(`a="`, 1<<18),
+		"xml-broken-1MB":  strings.Repeat("<a b=", 1<<18),
+		"form-like-1MB":   strings.Repeat("k=v&", 1<<18),
+	}
+	for name, body := range bodies {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				ex := hotelrates.Exchange{
+					URL:           "https://x.example/v1/a?hotel_id=H1",
+					RequestHeader: map[string][]string{"Authorization": {"Bearer tok-1234567890"}},
+					ResponseBody:  body,
+				}
+				Exchange(&ex, []string{"client-secret-1"})
+			}
+		})
+	}
+}

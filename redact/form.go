@@ -1,0 +1,99 @@
+package redact
+
+import (
+	"net/url"
+	"strings"
+)
+
+// redactForm replaces the values of sensitive keys of the
+// application/x-www-form-urlencoded text s (a body or a URL query),
+// keeping every other byte, order included.
+func redactForm(s string, col *collector) string {
+	if !strings.Contains(s, "=") {
+		return s
+	}
+	parts := strings.Split(s, "&")
+	changed := false
+	for i, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || v == "" || v == Marker {
+			continue
+		}
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if !Sensitive(name) {
+			continue
+		}
+		col.add(v)
+		if dv, err := url.QueryUnescape(v); err == nil {
+			col.add(dv)
+		}
+		parts[i] = k + "=" + Marker
+		changed = true
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(parts, "&")
+}
+
+// looksLikeForm reports whether s (trimmed) is plausibly a form body:
+// one or more name=value pairs joined by '&', without white space.
+func looksLikeForm(s string) bool {
+	if s == "" || strings.ContainsAny(s, " \t\r\n<>{}\"") {
+		return false
+	}
+	for _, p := range strings.Split(s, "&") {
+		k, _, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// redactURL removes the userinfo of raw and the values of sensitive query
+// and fragment parameters (and name=value pairs in the path, such as
+// ";jsessionid=..."), leaving the rest of raw as it was.
+func redactURL(raw string, col *collector) string {
+	if raw == "" {
+		return raw
+	}
+	rest, frag, hasFrag := strings.Cut(raw, "#")
+	base, query, hasQuery := strings.Cut(rest, "?")
+
+	// Userinfo: scheme://user:pass@host/...
+	if i := strings.Index(base, "://"); i >= 0 {
+		auth := base[i+3:]
+		if j := strings.IndexByte(auth, '/'); j >= 0 {
+			auth = auth[:j]
+		}
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			user, pass, _ := strings.Cut(auth[:at], ":")
+			for _, v := range []string{user, pass} {
+				col.add(v)
+				if dv, err := url.PathUnescape(v); err == nil {
+					col.add(dv)
+				}
+			}
+			base = base[:i+3] + base[i+3+at+1:]
+		}
+	}
+
+	// Matrix parameters such as ";jsessionid=...".
+	base = scrubPairs(base, col)
+
+	var b strings.Builder
+	b.WriteString(base)
+	if hasQuery {
+		b.WriteByte('?')
+		b.WriteString(redactForm(query, col))
+	}
+	if hasFrag {
+		b.WriteByte('#')
+		b.WriteString(redactForm(frag, col))
+	}
+	return b.String()
+}

@@ -1,0 +1,166 @@
+package redact
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// collector gathers the values the structural phase removed, so the
+// literal phase can remove them wherever else they occur.
+type collector struct {
+	seen map[string]bool
+}
+
+func newCollector() *collector { return &collector{seen: map[string]bool{}} }
+
+// add records v (and its trimmed form) if it is long enough to be removed
+// literally without erasing unrelated text.
+func (c *collector) add(v string) {
+	for _, s := range []string{v, strings.TrimSpace(v)} {
+		if len(s) >= minRemovedLen && !strings.Contains(s, Marker) && !strings.Contains(Marker, s) {
+			c.seen[s] = true
+		}
+	}
+}
+
+// addCredential records a credential header value: the whole value and
+// each of its parts, so that the token of "Bearer <token>", the signature
+// of "APIKey=k,Signature=s,timestamp=t" and the password of a Basic
+// credential are removed wherever they are echoed.
+func (c *collector) addCredential(v string) {
+	c.add(v)
+	fields := strings.FieldsFunc(v, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == ',' || r == ';'
+	})
+	for i, f := range fields {
+		if _, val, ok := strings.Cut(f, "="); ok {
+			c.add(strings.Trim(val, `"'`))
+			continue
+		}
+		if i == 0 && len(fields) > 1 {
+			continue // the scheme: Bearer, Basic, EAN, ...
+		}
+		c.add(f)
+		if i == 1 && strings.EqualFold(fields[0], "basic") {
+			if dec, err := base64.StdEncoding.DecodeString(f); err == nil {
+				if _, pass, ok := strings.Cut(string(dec), ":"); ok {
+					c.add(pass) // the user (an OAuth2 client id) is no secret
+				}
+			}
+		}
+	}
+}
+
+func (c *collector) values() []string {
+	out := make([]string, 0, len(c.seen))
+	for v := range c.seen {
+		out = append(out, v)
+	}
+	return out
+}
+
+// literal removes known secrets, in their raw and escaped forms, from text.
+type literal struct {
+	r    *strings.Replacer
+	pats []string // longest first
+}
+
+// newLiteral returns the remover of secrets (at least minSecretLen long)
+// and removed values (already filtered by the collector), or nil if there
+// is nothing to remove. Strings that are part of Marker are ignored: they
+// cannot be removed from text that contains the marker.
+func newLiteral(secrets, removed []string) *literal {
+	seen := map[string]bool{}
+	var pats []string
+	addVariants := func(s string) {
+		for _, v := range variants(s) {
+			if v == "" || seen[v] || strings.Contains(Marker, v) {
+				continue
+			}
+			seen[v] = true
+			pats = append(pats, v)
+		}
+	}
+	for _, s := range secrets {
+		if len(s) >= minSecretLen {
+			addVariants(s)
+		}
+	}
+	for _, s := range removed {
+		addVariants(s)
+	}
+	if len(pats) == 0 {
+		return nil
+	}
+	// A strings.Replacer tries the patterns in argument order at each
+	// position: the longest first removes the most.
+	slices.SortFunc(pats, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	args := make([]string, 0, 2*len(pats))
+	for _, p := range pats {
+		args = append(args, p, Marker)
+	}
+	return &literal{r: strings.NewReplacer(args...), pats: pats}
+}
+
+// variants returns s as it may appear in a URL, a form, a JSON string or
+// XML text.
+func variants(s string) []string {
+	out := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+	if b, err := json.Marshal(s); err == nil {
+		out = append(out, string(b[1:len(b)-1]))
+	}
+	var sb strings.Builder
+	enc := json.NewEncoder(&sb)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(s) == nil {
+		j := strings.TrimSuffix(sb.String(), "\n")
+		out = append(out, j[1:len(j)-1])
+	}
+	sb.Reset()
+	if xml.EscapeText(&sb, []byte(s)) == nil {
+		out = append(out, sb.String())
+	}
+	return out
+}
+
+// has reports whether s contains any pattern.
+func (l *literal) has(s string) bool {
+	if l == nil {
+		return false
+	}
+	for _, p := range l.pats {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// apply removes every pattern from s. It repeats, a few times at most, in
+// case a replacement formed a new occurrence (only possible for secrets
+// that contain '[' or ']').
+func (l *literal) apply(s string) string {
+	if l == nil {
+		return s
+	}
+	for range 3 {
+		if !l.has(s) {
+			break
+		}
+		out := l.r.Replace(s)
+		if out == s {
+			break
+		}
+		s = out
+	}
+	return s
+}

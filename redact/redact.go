@@ -1,0 +1,159 @@
+package redact
+
+import (
+	"encoding/json"
+	"strings"
+
+	"hotelrates"
+)
+
+// Exchange removes credentials from ex in place, before it is archived or
+// logged. secrets are strings known to be secret (a vendor's client
+// secret, API key, password: see hotelrates.SecretHolder); those shorter
+// than 4 bytes are ignored.
+//
+// First, by name (see Sensitive): the values of sensitive request and
+// response headers (Authorization, Proxy-Authorization, Cookie,
+// Set-Cookie, X-Api-Key, X-Signature, ...), the URL's userinfo and
+// sensitive query parameters, and in both bodies the values of sensitive
+// JSON keys (at any depth; the result stays valid JSON), form fields, XML
+// elements and attributes (also in malformed or truncated XML) and
+// name=value pairs of plain text (also truncated JSON) become [Marker].
+// The body's kind is detected from its content and its Content-Type.
+//
+// Then every value so removed that is at least 6 bytes long, and every
+// secret, is removed wherever it still occurs: in the URL, all header
+// values, both bodies and Error, raw or URL-, JSON- or XML-escaped.
+//
+// The header maps are replaced by redacted copies, never modified, so a
+// map shared with a live http.Request is left alone. Vendor, SearchID,
+// Kind, Method, timings and Status are not touched.
+func Exchange(ex *hotelrates.Exchange, secrets []string) {
+	if ex == nil {
+		return
+	}
+	col := newCollector()
+	reqType := contentType(ex.RequestHeader)
+	respType := contentType(ex.ResponseHeader)
+
+	ex.URL = redactURL(ex.URL, col)
+	ex.RequestHeader = redactHeaders(ex.RequestHeader, col)
+	ex.ResponseHeader = redactHeaders(ex.ResponseHeader, col)
+	var reqJSON, respJSON bool
+	ex.RequestBody, reqJSON = redactBody(ex.RequestBody, reqType, col)
+	ex.ResponseBody, respJSON = redactBody(ex.ResponseBody, respType, col)
+	ex.Error = scrubText(ex.Error, col)
+
+	lit := newLiteral(secrets, col.values())
+	if lit == nil {
+		return
+	}
+	ex.URL = lit.apply(ex.URL)
+	literalHeaders(ex.RequestHeader, lit)
+	literalHeaders(ex.ResponseHeader, lit)
+	ex.RequestBody = literalBody(ex.RequestBody, reqJSON, lit)
+	ex.ResponseBody = literalBody(ex.ResponseBody, respJSON, lit)
+	ex.Error = lit.apply(ex.Error)
+}
+
+// Headers returns a redacted copy of h: the values of sensitive headers
+// become [Marker], name=value pairs with sensitive names inside other
+// values (a Location URL's access_token) lose their value, and the values
+// so removed are removed from the other headers too. It returns nil for a
+// nil h.
+func Headers(h map[string][]string) map[string][]string {
+	col := newCollector()
+	out := redactHeaders(h, col)
+	literalHeaders(out, newLiteral(nil, col.values()))
+	return out
+}
+
+// String redacts free text, such as an error message about to be logged:
+// name=value pairs, "Name: value" lines, Bearer and Basic credentials and
+// XML elements with sensitive names lose their values, and then every
+// value so removed (at least 6 bytes) and every secret (at least 4 bytes)
+// is removed wherever else it occurs in s.
+func String(s string, secrets []string) string {
+	col := newCollector()
+	s = scrubText(s, col)
+	return newLiteral(secrets, col.values()).apply(s)
+}
+
+// contentType returns the Content-Type of h, whatever its key's case.
+func contentType(h map[string][]string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, "Content-Type") && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// redactHeaders returns a copy of h with the values of sensitive headers
+// replaced, and name=value pairs inside the others scrubbed.
+func redactHeaders(h map[string][]string, col *collector) map[string][]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for name, vals := range h {
+		cp := make([]string, len(vals))
+		sensitive := Sensitive(name)
+		for i, v := range vals {
+			switch {
+			case v == "":
+			case sensitive:
+				col.addCredential(v)
+				v = Marker
+			default:
+				v = scrubPairs(v, col)
+			}
+			cp[i] = v
+		}
+		out[name] = cp
+	}
+	return out
+}
+
+func literalHeaders(h map[string][]string, lit *literal) {
+	if lit == nil {
+		return
+	}
+	for _, vals := range h {
+		for i, v := range vals {
+			vals[i] = lit.apply(v)
+		}
+	}
+}
+
+// redactBody redacts a request or response body by kind (JSON, XML, form
+// or text, from its content and ctype) and reports whether it is JSON.
+func redactBody(body, ctype string, col *collector) (string, bool) {
+	t := strings.TrimSpace(body)
+	if t == "" {
+		return body, false
+	}
+	ct := strings.ToLower(ctype)
+	if (t[0] == '{' || t[0] == '[' || strings.Contains(ct, "json")) && json.Valid([]byte(body)) {
+		return rewriteJSON(body, col, nil), true
+	}
+	switch {
+	case t[0] == '<' || strings.Contains(ct, "xml"):
+		return redactXML(body, col), false
+	case strings.Contains(ct, "x-www-form-urlencoded") || looksLikeForm(t):
+		return redactForm(body, col), false
+	default:
+		return scrubText(body, col), false
+	}
+}
+
+// literalBody removes the known secrets from body. A JSON body is
+// rewritten value by value so that it stays valid JSON and escaped
+// secrets are found too; should a secret still show (one spanning JSON
+// punctuation), the text is scrubbed regardless of validity.
+func literalBody(body string, isJSON bool, lit *literal) string {
+	if isJSON && (lit.has(body) || strings.IndexByte(body, '\\') >= 0) {
+		body = rewriteJSON(body, nil, lit)
+	}
+	return lit.apply(body)
+}
