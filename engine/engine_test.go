@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"runtime"
 	"slices"
@@ -589,10 +590,12 @@ func TestGoroutinesBoundedByConfiguration(t *testing.T) {
 	close(stop)
 	sampler.Wait()
 	// 100 searching goroutines (the callers), the pools' maxima (16+4+4),
-	// and per vendor connection a client read and write loop plus the
-	// in-process sandbox's server goroutine.
+	// per connection (at most one per loader, plus the auth calls') a
+	// client read and write loop and the in-process sandbox's server
+	// goroutine, and a constant. 10,000 hotel-searches would be 10,000
+	// goroutines in a goroutine-per-hotel design.
 	maxima := 16 + 4 + 4
-	bound := int64(base + 100 + maxima + 3*maxima + 30)
+	bound := int64(base + 100 + maxima + 3*(maxima+4) + 50)
 	if p := peak.Load(); p > bound {
 		t.Errorf("peak goroutines %d, bound %d (base %d)", p, bound, base)
 	}
@@ -667,4 +670,67 @@ func TestStreamYieldsEveryHotelOnceAsItCompletes(t *testing.T) {
 	if firstAt >= time.Since(start) {
 		t.Error("first hotel came only at the end")
 	}
+}
+
+func TestNoCredentialInLogs(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Solo.Faults.Revoke = 0.1
+	cfg.Vendors.Solo.Faults.Error500 = 0.1
+	cfg.Vendors.Session.Faults.Revoke = 0.1
+	sim := startSim(t, cfg)
+	var logs syncBuf
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEngine(t, sim, func(o *engine.Options) { o.Logger = log })
+	if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1, 100), Stay: stay()}); err != nil {
+		t.Fatal(err)
+	}
+	// A vendor whose credentials are wrong logs its failures too.
+	bad := sim.Config()
+	bad.Vendors.Session.Credentials.Password = "wrong-password-123"
+	bad.Vendors.Solo.Credentials.ClientSecret = "wrong-secret-456"
+	e2, err := engine.New(engine.Options{Logger: log, Vendors: []engine.VendorConfig{
+		{Vendor: vendorsim.Clients(sim.URL(), bad)[0]}, {Vendor: vendorsim.Clients(sim.URL(), bad)[2], Concurrency: 4},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e2.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1, 10), Stay: stay()})
+	e2.Close(context.Background())
+	if err != nil || res.Vendors[0].Status != hotelrates.StatusFailed || res.Vendors[1].Status != hotelrates.StatusFailed {
+		t.Fatalf("err %v vendors %+v", err, res.Vendors)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "failed") {
+		t.Fatalf("expected failure logs, got:\n%s", out)
+	}
+	for _, secret := range []string{sandbox.DemoSoloClientSecret, sandbox.DemoBulkSecret, sandbox.DemoSessionPassword, "wrong-password-123", "wrong-secret-456"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds %q", secret)
+		}
+	}
+	if m := regexp.MustCompile(`[0-9a-fA-F]{32,}`).FindString(out); m != "" {
+		t.Errorf("log holds a token or session id: %s", m)
+	}
+	for _, v := range res.Vendors {
+		if strings.Contains(v.Error, "wrong-") {
+			t.Errorf("vendor error holds a credential: %s", v.Error)
+		}
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
