@@ -333,3 +333,34 @@ func mix(z uint64) uint64 {
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
 }
+
+// FaultAnswers write a vendor's own answers to the faults that replace the
+// whole answer.
+type FaultAnswers struct {
+	// Internal writes a 500.
+	Internal func(w http.ResponseWriter)
+	// Unavailable writes a 503 (Retry-After: 1 is already set).
+	Unavailable func(w http.ResponseWriter)
+	// Revoked revokes the call's credential and writes its 401.
+	Revoked func(w http.ResponseWriter)
+}
+
+// Fail acts out f if it replaces the whole answer (500, 503, hang,
+// revoke) and reports whether it did; body faults and FaultNone are left
+// to WriteBody.
+func (b *Backend) Fail(ctx context.Context, w http.ResponseWriter, f Fault, a FaultAnswers) bool {
+	switch f {
+	case Fault500:
+		a.Internal(w)
+	case Fault503:
+		w.Header().Set("Retry-After", "1")
+		a.Unavailable(w)
+	case FaultHang:
+		b.Hang(ctx)
+	case FaultRevoke:
+		a.Revoked(w)
+	default:
+		return false
+	}
+	return true
+}

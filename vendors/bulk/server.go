@@ -140,21 +140,19 @@ func (s *server) availability(w http.ResponseWriter, r *http.Request) {
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	f := s.b.Roll(stay.Key() + "|" + strings.Join(sorted, ","))
-	switch f {
-	case sandbox.Fault500:
-		writeError(w, http.StatusInternalServerError, ErrTypeInternal, "an internal error occurred")
-		return
-	case sandbox.Fault503:
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, ErrTypeServiceUnavailable, "the service is temporarily unavailable")
-		return
-	case sandbox.FaultHang:
-		s.b.Hang(ctx)
-		return
-	case sandbox.FaultRevoke:
+	if s.b.Fail(ctx, w, f, sandbox.FaultAnswers{
+		Internal: func(w http.ResponseWriter) {
+			writeError(w, http.StatusInternalServerError, ErrTypeInternal, "an internal error occurred")
+		},
+		Unavailable: func(w http.ResponseWriter) {
+			writeError(w, http.StatusServiceUnavailable, ErrTypeServiceUnavailable, "the service is temporarily unavailable")
+		},
 		// Signed requests carry no credential state: the API key is
 		// "temporarily suspended" for this one request only.
-		writeError(w, http.StatusUnauthorized, ErrTypeUnauthenticated, "API key temporarily suspended")
+		Revoked: func(w http.ResponseWriter) {
+			writeError(w, http.StatusUnauthorized, ErrTypeUnauthenticated, "API key temporarily suspended")
+		},
+	}) {
 		return
 	}
 	if err := s.b.Serve(ctx, len(ids)); err != nil {

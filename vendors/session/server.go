@@ -409,26 +409,24 @@ func (s *server) availability(w http.ResponseWriter, r *http.Request) {
 
 	n := len(q.hotels)
 	f := s.b.Roll(q.stay.Key() + "|" + strings.Join(q.hotels, ","))
-	switch f {
-	case sandbox.Fault500:
-		writeFault(w, http.StatusInternalServerError, CodeInternalError, "internal error")
-		return
-	case sandbox.Fault503:
-		w.Header().Set("Retry-After", "1")
-		writeFault(w, http.StatusServiceUnavailable, CodeServiceUnavailable, "service temporarily unavailable; retry later")
-		return
-	case sandbox.FaultHang:
-		s.b.Hang(ctx)
-		return
-	case sandbox.FaultRevoke:
-		s.revoke(rq.SessionID, se)
-		writeFault(w, http.StatusUnauthorized, CodeInvalidSession, "the session is unknown, expired or ended; log in again")
+	if s.b.Fail(ctx, w, f, sandbox.FaultAnswers{
+		Internal: func(w http.ResponseWriter) {
+			writeFault(w, http.StatusInternalServerError, CodeInternalError, "internal error")
+		},
+		Unavailable: func(w http.ResponseWriter) {
+			writeFault(w, http.StatusServiceUnavailable, CodeServiceUnavailable, "service temporarily unavailable; retry later")
+		},
+		Revoked: func(w http.ResponseWriter) {
+			s.revoke(rq.SessionID, se)
+			writeFault(w, http.StatusUnauthorized, CodeInvalidSession, "the session is unknown, expired or ended; log in again")
+		},
+	}) {
 		return
 	}
 	if s.b.Serve(ctx, n) != nil {
 		return
 	}
-	s.b.WriteBody(ctx, flushWriter{w}, ContentType, answer(s.b.Name(), q), f)
+	s.b.WriteBody(ctx, w, ContentType, answer(s.b.Name(), q), f)
 }
 
 // answer builds the AvailRS body: every distinct hotel asked, once, in the
@@ -467,14 +465,3 @@ func answer(vendor string, q query) []byte {
 	}
 	return marshal(rs)
 }
-
-// flushWriter gives WriteBody an http.Flusher even when a middleware's
-// writer only offers Unwrap, so a truncated body reaches the client before
-// the connection drops.
-type flushWriter struct{ http.ResponseWriter }
-
-// Flush flushes the underlying writer, if it can.
-func (f flushWriter) Flush() { http.NewResponseController(f.ResponseWriter).Flush() }
-
-// Unwrap returns the underlying writer.
-func (f flushWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }

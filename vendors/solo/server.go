@@ -286,20 +286,18 @@ func (s *server) availability(w http.ResponseWriter, r *http.Request) {
 	defer release()
 
 	f := s.b.Roll(stay.Key() + "|" + req.HotelID)
-	switch f {
-	case sandbox.Fault500:
-		writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
-		return
-	case sandbox.Fault503:
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "service temporarily unavailable")
-		return
-	case sandbox.FaultHang:
-		s.b.Hang(ctx)
-		return
-	case sandbox.FaultRevoke:
-		s.revoke(tok)
-		writeInvalidToken(w, "the token was revoked")
+	if s.b.Fail(ctx, w, f, sandbox.FaultAnswers{
+		Internal: func(w http.ResponseWriter) {
+			writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
+		},
+		Unavailable: func(w http.ResponseWriter) {
+			writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "service temporarily unavailable")
+		},
+		Revoked: func(w http.ResponseWriter) {
+			s.revoke(tok)
+			writeInvalidToken(w, "the token was revoked")
+		},
+	}) {
 		return
 	}
 	if err := s.b.Serve(ctx, 1); err != nil {
@@ -323,21 +321,8 @@ func (s *server) availability(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
 		return
 	}
-	s.b.WriteBody(ctx, flushWriter{w}, "application/json", body, f)
+	s.b.WriteBody(ctx, w, "application/json", body, f)
 }
-
-// flushWriter makes sure WriteBody can flush: it looks for http.Flusher by
-// type assertion, which the sandbox's counting middleware does not
-// implement, so a truncated body would otherwise be dropped with the
-// headers still buffered (the client would see a connection error, not a
-// cut body).
-type flushWriter struct{ http.ResponseWriter }
-
-// Flush sends what is buffered to the client.
-func (w flushWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w flushWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // decodeAvailability decodes the request body strictly: one JSON object,
 // no unknown fields, nothing after it.
