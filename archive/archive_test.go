@@ -190,7 +190,7 @@ func TestSegments(t *testing.T) {
 					n := int64(len(marshal(t, exchange("solo", 5, t0))) + 1)
 					opts.SegmentBytes = n*int64(tt.segRecords) - n/2
 				}
-				opts.Sink, opts.Instance, opts.Prefix = sink, "inst/1", "/arch/"
+				opts.Sink, opts.Instance, opts.Prefix, opts.SpoolDir = sink, "inst/1", "/arch/", t.TempDir()
 				opts.Logger = testLogger(&syncBuffer{})
 				minSeq := fmt.Sprintf("%020d", time.Now().UnixMicro()) // New runs at this fake instant
 				a, err := New(opts)
@@ -265,7 +265,7 @@ func TestSegments(t *testing.T) {
 				for _, n := range tt.wantSegments {
 					total += n
 				}
-				if st.Records != int64(len(sent)) || st.Written != int64(len(sent)) || st.Segments != int64(total) ||
+				if st.Records != int64(len(sent)) || st.UploadedRecords != int64(len(sent)) || st.Uploaded != int64(total) ||
 					st.Dropped != 0 || st.Errors != 0 || st.Lost != 0 || st.Bytes <= 0 {
 					t.Errorf("stats %+v", st)
 				}
@@ -320,17 +320,25 @@ func TestRecordDropsWhenQueueFull(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				sink := &blockingSink{DirSink: newDirSink(t), started: make(chan string, 10), release: make(chan struct{})}
 				logs := &syncBuffer{}
-				a, err := New(Options{Sink: sink, Instance: "i", SegmentBytes: 1, Queue: 1,
+				a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Instance: "i", SegmentBytes: 1, Queue: 1,
 					EnqueueWait: tt.enqueueWait, Logger: testLogger(logs)})
 				if err != nil {
 					t.Fatal(err)
 				}
+				// A slow disk: the writer is stuck before its first write.
+				stuck, release := make(chan struct{}), make(chan struct{})
+				var once sync.Once
+				a.writeHook = func() {
+					once.Do(func() {
+						close(stuck)
+						<-release
+					})
+				}
 				if !a.Record(t.Context(), exchange("solo", 1, t0)) {
 					t.Fatal("first Record refused")
 				}
-				<-sink.started // the worker is stuck in Put
+				<-stuck
 				if !a.Record(t.Context(), exchange("solo", 2, t0)) {
 					t.Fatal("second Record (fills the queue) refused")
 				}
@@ -354,16 +362,43 @@ func TestRecordDropsWhenQueueFull(t *testing.T) {
 				if n := strings.Count(logs.String(), "record dropped"); n != 1 {
 					t.Errorf("%d drop log lines, want 1:\n%s", n, logs)
 				}
-				close(sink.release)
+				close(release)
 				if err := a.Close(t.Context()); err != nil {
 					t.Fatal(err)
 				}
-				if st := a.Stats(); st.Segments != 2 || st.Written != 2 || st.Lost != 0 {
+				if st := a.Stats(); st.Uploaded != 2 || st.UploadedRecords != 2 || st.Lost != 0 {
 					t.Errorf("after Close: stats %+v", st)
 				}
 			})
 		})
 	}
+}
+
+// A sink that blocks does not hold up records: they wait in the spool.
+func TestBlockedSinkDoesNotDropRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := &blockingSink{DirSink: newDirSink(t), started: make(chan string, 100), release: make(chan struct{})}
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", SegmentBytes: 1, Queue: 2, Logger: testLogger(&syncBuffer{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 50 {
+			if !a.Record(t.Context(), exchange("solo", i, t0)) {
+				t.Fatalf("record %d refused while the sink is blocked", i)
+			}
+			synctest.Wait()
+		}
+		if st := a.Stats(); st.Dropped != 0 || st.Segments != 50 || st.Pending != 50 || st.SpoolBytes == 0 {
+			t.Errorf("stats %+v", st)
+		}
+		close(sink.release)
+		if err := a.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if st := a.Stats(); st.Uploaded != 50 || st.Pending != 0 || st.SpoolBytes != 0 || st.OldestPending != 0 {
+			t.Errorf("stats %+v", st)
+		}
+	})
 }
 
 func TestPutRetried(t *testing.T) {
@@ -373,13 +408,13 @@ func TestPutRetried(t *testing.T) {
 		wantWait time.Duration // backoff slept in total
 	}{
 		{"fails twice", 2, 100*time.Millisecond + 200*time.Millisecond},
-		{"fails seven times, backoff capped", 7, (100 + 200 + 400 + 800 + 1600 + 3200 + 5000) * time.Millisecond},
+		{"fails ten times, backoff capped", 10, (100 + 200 + 400 + 800 + 1600 + 3200 + 6400 + 12800 + 25600 + 30000) * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				sink := &flakySink{DirSink: newDirSink(t), failures: tt.failures}
-				a, err := New(Options{Sink: sink, Instance: "i", Logger: testLogger(&syncBuffer{})})
+				a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Logger: testLogger(&syncBuffer{})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -401,7 +436,7 @@ func TestPutRetried(t *testing.T) {
 					t.Errorf("stored %v", keys)
 				}
 				st := a.Stats()
-				if st.Errors != int64(tt.failures) || st.Segments != 1 || st.Written != 5 || st.Lost != 0 {
+				if st.Errors != int64(tt.failures) || st.Uploaded != 1 || st.UploadedRecords != 5 || st.Lost != 0 {
 					t.Errorf("stats %+v", st)
 				}
 			})
@@ -409,11 +444,11 @@ func TestPutRetried(t *testing.T) {
 	}
 }
 
-func TestCloseDeadlineLosesLoudly(t *testing.T) {
+func TestCloseDeadlineKeepsSpoolForNextStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := &flakySink{DirSink: newDirSink(t), failures: 1 << 30}
-		logs := &syncBuffer{}
-		a, err := New(Options{Sink: sink, Instance: "i", Logger: testLogger(logs)})
+		spoolDir := t.TempDir()
+		down := &flakySink{DirSink: newDirSink(t), failures: 1 << 30}
+		a, err := New(Options{SpoolDir: spoolDir, Sink: down, Instance: "i", Logger: testLogger(&syncBuffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -424,27 +459,38 @@ func TestCloseDeadlineLosesLoudly(t *testing.T) {
 		defer cancel()
 		begin := time.Now()
 		err = a.Close(ctx)
-		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "6 records in 2 segments") {
+		if err == nil || !strings.Contains(err.Error(), "2 segments") || !strings.Contains(err.Error(), "stay in the spool") {
 			t.Errorf("Close = %v", err)
 		}
 		if waited := time.Since(begin); waited != 2*time.Second {
 			t.Errorf("Close returned after %v, want the 2s deadline", waited)
 		}
-		if st := a.Stats(); st.Lost != 6 || st.Written != 0 || st.Segments != 0 || st.Errors == 0 {
+		if st := a.Stats(); st.Lost != 0 || st.Uploaded != 0 || st.Pending != 2 || st.Errors == 0 {
 			t.Errorf("stats %+v", st)
 		}
-		if n := strings.Count(logs.String(), "segment NOT WRITTEN"); n != 2 {
-			t.Errorf("%d loss log lines, want 2:\n%s", n, logs)
+		// The next start uploads what the spool kept.
+		up := newDirSink(t)
+		b, err := New(Options{SpoolDir: spoolDir, Sink: up, Instance: "i", Logger: testLogger(&syncBuffer{})})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err2 := a.Close(t.Context()); err2 != err {
-			t.Errorf("second Close = %v, want %v", err2, err)
+		if err := b.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		keys, byKey := readBack(t, up, "")
+		n := 0
+		for _, k := range keys {
+			n += len(byKey[k])
+		}
+		if len(keys) != 2 || n != 6 {
+			t.Errorf("after restart: %d segments, %d records", len(keys), n)
 		}
 	})
 }
 
 func TestRecordAfterClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, err := New(Options{Sink: newDirSink(t), Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Logger: testLogger(&syncBuffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -466,7 +512,7 @@ func TestRecordAfterClose(t *testing.T) {
 // panic, and every accepted record is written.
 func TestConcurrentRecordAndClose(t *testing.T) {
 	sink := newDirSink(t)
-	a, err := New(Options{Sink: sink, Instance: "race", Queue: 8, EnqueueWait: time.Millisecond,
+	a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "race", Queue: 8, EnqueueWait: time.Millisecond,
 		SegmentBytes: 4 << 10, Logger: testLogger(&syncBuffer{})})
 	if err != nil {
 		t.Fatal(err)
@@ -488,7 +534,7 @@ func TestConcurrentRecordAndClose(t *testing.T) {
 	}
 	wg.Wait()
 	st := a.Stats()
-	if st.Records != accepted.Load() || st.Records+st.Dropped != 8*200 || st.Written != st.Records || st.Lost != 0 {
+	if st.Records != accepted.Load() || st.Records+st.Dropped != 8*200 || st.UploadedRecords != st.Records || st.Lost != 0 {
 		t.Errorf("stats %+v, accepted %d", st, accepted.Load())
 	}
 	_, byKey := readBack(t, sink, "")
@@ -496,8 +542,8 @@ func TestConcurrentRecordAndClose(t *testing.T) {
 	for _, recs := range byKey {
 		n += len(recs)
 	}
-	if int64(n) != st.Written {
-		t.Errorf("read back %d records, stats say %d written", n, st.Written)
+	if int64(n) != st.UploadedRecords {
+		t.Errorf("read back %d records, stats say %d written", n, st.UploadedRecords)
 	}
 }
 
@@ -507,7 +553,7 @@ func TestSequenceAcrossRestarts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newDirSink(t)
 		for run := range 3 {
-			a, err := New(Options{Sink: sink, Instance: "same", SegmentBytes: 1, Logger: testLogger(&syncBuffer{})})
+			a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "same", SegmentBytes: 1, Logger: testLogger(&syncBuffer{})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -532,12 +578,14 @@ func TestNewOptions(t *testing.T) {
 		opts    Options
 		wantErr bool
 	}{
-		{"no sink", Options{}, true},
-		{"negative size", Options{Sink: sink, SegmentBytes: -1}, true},
-		{"negative age", Options{Sink: sink, SegmentAge: -1}, true},
-		{"negative queue", Options{Sink: sink, Queue: -1}, true},
-		{"dot-dot prefix", Options{Sink: sink, Prefix: "a/../b"}, true},
-		{"defaults", Options{Sink: sink}, false},
+		{"no sink", Options{SpoolDir: t.TempDir()}, true},
+		{"no spool", Options{Sink: sink}, true},
+		{"negative size", Options{Sink: sink, SpoolDir: t.TempDir(), SegmentBytes: -1}, true},
+		{"negative age", Options{Sink: sink, SpoolDir: t.TempDir(), SegmentAge: -1}, true},
+		{"negative queue", Options{Sink: sink, SpoolDir: t.TempDir(), Queue: -1}, true},
+		{"negative spool limit", Options{Sink: sink, SpoolDir: t.TempDir(), SpoolLimit: -1}, true},
+		{"dot-dot prefix", Options{Sink: sink, SpoolDir: t.TempDir(), Prefix: "a/../b"}, true},
+		{"defaults", Options{Sink: sink, SpoolDir: t.TempDir()}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -660,7 +708,7 @@ func TestUnencodableRecordIsLostLoudly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newDirSink(t)
 		logs := &syncBuffer{}
-		a, err := New(Options{Sink: sink, Instance: "i", Logger: testLogger(logs)})
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Logger: testLogger(logs)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -671,7 +719,7 @@ func TestUnencodableRecordIsLostLoudly(t *testing.T) {
 		if err := a.Close(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if st := a.Stats(); st.Records != 2 || st.Written != 1 || st.Lost != 1 || st.Errors != 1 {
+		if st := a.Stats(); st.Records != 2 || st.UploadedRecords != 1 || st.Lost != 1 || st.Errors != 1 {
 			t.Errorf("stats %+v", st)
 		}
 		if !strings.Contains(logs.String(), "record LOST") {

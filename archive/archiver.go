@@ -1,8 +1,11 @@
-// Package archive writes every vendor HTTP exchange to durable storage for
-// later audit: an Archiver receives one hotelrates.Exchange per exchange
-// over a bounded queue and writes them, grouped by vendor, as
-// gzip-compressed NDJSON segments through a Sink (a directory now, S3
-// later).
+// Package archive keeps every vendor HTTP exchange for later audit. An
+// Archiver receives one hotelrates.Exchange per exchange over a bounded
+// queue; its writer appends each record to a segment file in a local
+// spool as soon as it arrives; a segment closes at a size or age limit and
+// is compressed (gzip NDJSON); its uploader puts closed segments to a Sink
+// (S3, or a directory) under deterministic keys and deletes a segment from
+// the spool only after the sink confirmed it. Segments left in the spool
+// by a crash or an outage are found and uploaded at the next start.
 //
 // Records must be redacted (package redact) before they are given to
 // Record; the archiver writes what it is given.
@@ -11,22 +14,20 @@
 //
 //	PREFIX/vendor=V/date=YYYY-MM-DD/hour=HH/INSTANCE-SEQ.ndjson.gz
 //
-// where date and hour are the UTC time of the segment's first record, and
+// where date and hour are the UTC time of the segment's first record and
 // SEQ is a 20-digit counter that starts at the archiver's start time in
-// Unix microseconds and grows by one per segment, so a restarted instance
-// does not overwrite the segments of its previous run.
+// Unix microseconds and grows by one per segment. The key is fixed when
+// the segment opens and kept in the spool file's name, so an upload
+// retried after a crash overwrites the same object instead of adding one.
 package archive
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,47 +38,63 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultSegmentBytes = 8 << 20 // 8 MiB of uncompressed NDJSON
-	DefaultSegmentAge   = time.Minute
-	DefaultQueue        = 4096
-	DefaultEnqueueWait  = 50 * time.Millisecond
+	DefaultSegmentBytes  = 8 << 20 // 8 MiB of uncompressed NDJSON
+	DefaultSegmentAge    = time.Minute
+	DefaultQueue         = 4096
+	DefaultEnqueueWait   = 50 * time.Millisecond
+	DefaultSpoolLimit    = 1 << 30 // 1 GiB
+	DefaultUploadTimeout = 30 * time.Second
+	DefaultSyncInterval  = time.Second
 )
 
-// Backoff between failed Puts of one segment.
+// Backoff between failed uploads.
 const (
 	retryFirst = 100 * time.Millisecond
-	retryMax   = 5 * time.Second
+	retryMax   = 30 * time.Second
 )
 
-// Options configure an Archiver. Only Sink is required.
+// Options configure an Archiver. Sink and SpoolDir are required.
 type Options struct {
 	// Sink stores the segments.
 	Sink Sink
+	// SpoolDir holds segments until the sink has them. It must be on a
+	// local disk and used by one archiver at a time.
+	SpoolDir string
+	// SpoolLimit bounds the spool's bytes (open and closed segments).
+	// When it is reached new records are refused: each is counted in
+	// Stats.Dropped and logged, and Ready reports the spool full. Default
+	// DefaultSpoolLimit.
+	SpoolLimit int64
 	// Instance names this archiver in segment keys. The default is
-	// "HOSTNAME-PID". It is sanitized like vendor names: characters other
-	// than ASCII letters, digits, '.', '_' and '-' become '_'.
+	// "HOSTNAME-PID". Characters other than ASCII letters, digits, '.',
+	// '_' and '-' become '_'.
 	Instance string
 	// Prefix starts every key ("exchanges" gives "exchanges/vendor=...").
-	// Leading and trailing slashes are ignored; empty means no prefix.
 	Prefix string
 	// SegmentBytes closes a segment once its uncompressed NDJSON reaches
 	// this size. Default DefaultSegmentBytes.
 	SegmentBytes int64
-	// SegmentAge closes a segment this long after it was opened (by Now).
-	// Default DefaultSegmentAge.
+	// SegmentAge closes a segment this long after it was opened. Default
+	// DefaultSegmentAge.
 	SegmentAge time.Duration
-	// Queue is the capacity of the queue between Record and the worker.
+	// Queue is the capacity of the queue between Record and the writer.
 	// Default DefaultQueue.
 	Queue int
 	// EnqueueWait is how long Record may wait for room in a full queue
 	// before it drops the record. Default DefaultEnqueueWait; negative
 	// means never wait.
 	EnqueueWait time.Duration
-	// Logger receives warnings (drops, failed writes). Default
+	// UploadTimeout bounds one upload attempt. Default DefaultUploadTimeout.
+	UploadTimeout time.Duration
+	// SyncInterval is how often open segments are fsynced. Default
+	// DefaultSyncInterval. (Each record is written to the file at once, so
+	// a crash of the process loses nothing the writer took; fsync guards
+	// against a crash of the machine.)
+	SyncInterval time.Duration
+	// Logger receives warnings (drops, failed uploads). Default
 	// slog.Default().
 	Logger *slog.Logger
-	// Now tells the time, for segment ages and sequence numbers, and the
-	// partition of records whose Start is zero. Default time.Now.
+	// Now tells the time. Default time.Now.
 	Now func() time.Time
 }
 
@@ -85,28 +102,42 @@ type Options struct {
 type Stats struct {
 	// Records is how many records Record accepted.
 	Records int64
-	// Dropped is how many records Record refused: queue full, context
-	// ended, or archiver closed.
+	// Dropped is how many records were refused: queue full, spool full,
+	// context ended, or archiver closed.
 	Dropped int64
-	// Segments is how many segments were written to the sink.
+	// Segments is how many segments were closed into the spool.
 	Segments int64
-	// Bytes is how many (compressed) bytes were written to the sink.
+	// Uploaded is how many segments the sink confirmed.
+	Uploaded int64
+	// UploadedRecords is how many records those segments held.
+	UploadedRecords int64
+	// Bytes is how many (compressed) bytes were uploaded.
 	Bytes int64
-	// Errors counts failed Put attempts and records that could not be
-	// encoded.
+	// Errors counts failed uploads and failed spool writes.
 	Errors int64
-	// Written is how many records are in the segments written.
-	Written int64
-	// Lost is how many accepted records were not written: their segment
-	// could not be stored before Close's deadline, or they could not be
-	// encoded. Each loss is logged at error level.
+	// Lost is how many accepted records could not be written to the spool
+	// (the local disk failed). Each loss is logged at error level.
 	Lost int64
+	// Torn is how many partial records were cut off segments recovered
+	// after a crash.
+	Torn int64
+	// SpoolBytes is the spool's size now.
+	SpoolBytes int64
+	// Pending is how many segments (open or closed) are not yet uploaded.
+	Pending int
+	// OldestPending is the age of the oldest record not yet uploaded; zero
+	// when everything is uploaded.
+	OldestPending time.Duration
+	// SpoolFull is true while new records are refused for lack of spool room.
+	SpoolFull bool
 }
 
-// Archiver writes exchange records to a Sink. Its methods are safe for
-// concurrent use. Create it with New and stop it with Close.
+// Archiver writes exchange records through a local spool to a Sink. Its
+// methods are safe for concurrent use. Create it with New and stop it
+// with Close.
 type Archiver struct {
 	sink        Sink
+	spool       *spool
 	log         *slog.Logger
 	now         func() time.Time
 	prefix      string
@@ -114,36 +145,45 @@ type Archiver struct {
 	segBytes    int64
 	segAge      time.Duration
 	enqueueWait time.Duration
+	uploadTO    time.Duration
+	syncEvery   time.Duration
 
 	in      chan hotelrates.Exchange
 	closing chan struct{} // closed when Close starts: waiting Records give up
-	done    chan struct{} // closed when the worker has exited
+	wake    chan struct{} // a segment is ready to upload (buffered 1)
+	written chan struct{} // closed when the writer has exited
+	done    chan struct{} // closed when the uploader has exited
 
-	// mu orders Record's sends before Close's close(in): Record sends
-	// holding the read lock, Close sets closed holding the write lock.
 	mu        sync.RWMutex
 	closed    bool
 	closeOnce sync.Once
 
-	// ctx is the worker's: Puts and their retries stop when it ends, which
-	// is when Close's ctx ends.
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	// upCtx bounds uploads: it ends when Close's ctx ends.
+	upCtx    context.Context
+	upCancel context.CancelCauseFunc
 
-	closeErr error // set by the worker before done is closed
+	records, dropped, segments, uploaded, upRecords, bytes, errors, lost, torn atomic.Int64
+	spoolBytes                                                                 atomic.Int64
+	full                                                                       atomic.Bool
+	lastDropLog                                                                atomic.Int64
 
-	records, dropped, segments, bytes, errors, written, lost atomic.Int64
-	lastDropLog                                              atomic.Int64 // unix nanos
+	pmu     sync.Mutex
+	pending map[string]time.Time // segment key -> its first record's time
+
+	writeHook func() // tests: called before each spool write (a slow disk)
 }
 
-// New validates opts, applies the defaults and starts the archiver's
-// worker goroutine, which runs until Close.
+// New validates opts, recovers what an earlier run left in the spool, and
+// starts the writer and uploader goroutines, which run until Close.
 func New(opts Options) (*Archiver, error) {
 	if opts.Sink == nil {
 		return nil, errors.New("archive: Options.Sink is nil")
 	}
-	if opts.SegmentBytes < 0 || opts.SegmentAge < 0 || opts.Queue < 0 {
-		return nil, errors.New("archive: negative SegmentBytes, SegmentAge or Queue")
+	if opts.SpoolDir == "" {
+		return nil, errors.New("archive: Options.SpoolDir is empty")
+	}
+	if opts.SegmentBytes < 0 || opts.SegmentAge < 0 || opts.Queue < 0 || opts.SpoolLimit < 0 {
+		return nil, errors.New("archive: negative SegmentBytes, SegmentAge, Queue or SpoolLimit")
 	}
 	prefix := strings.Trim(opts.Prefix, "/")
 	for _, el := range strings.Split(prefix, "/") {
@@ -160,9 +200,14 @@ func New(opts Options) (*Archiver, error) {
 		segBytes:    cmp.Or(opts.SegmentBytes, DefaultSegmentBytes),
 		segAge:      cmp.Or(opts.SegmentAge, DefaultSegmentAge),
 		enqueueWait: cmp.Or(opts.EnqueueWait, DefaultEnqueueWait),
+		uploadTO:    cmp.Or(opts.UploadTimeout, DefaultUploadTimeout),
+		syncEvery:   cmp.Or(opts.SyncInterval, DefaultSyncInterval),
 		in:          make(chan hotelrates.Exchange, cmp.Or(opts.Queue, DefaultQueue)),
 		closing:     make(chan struct{}),
+		wake:        make(chan struct{}, 1),
+		written:     make(chan struct{}),
 		done:        make(chan struct{}),
+		pending:     map[string]time.Time{},
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -175,9 +220,29 @@ func New(opts Options) (*Archiver, error) {
 		a.instance = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	a.instance = sanitize(a.instance, "archiver")
-	a.ctx, a.cancel = context.WithCancelCause(context.Background())
+	sp, err := openSpool(opts.SpoolDir, cmp.Or(opts.SpoolLimit, DefaultSpoolLimit))
+	if err != nil {
+		return nil, err
+	}
+	a.spool = sp
+	rec, err := sp.recover()
+	if err != nil {
+		return nil, err
+	}
+	a.spoolBytes.Store(rec.bytes)
+	a.torn.Add(rec.torn)
+	for key, first := range rec.pending {
+		a.pending[key] = first
+	}
+	if len(rec.pending) > 0 {
+		a.log.Info("archive: segments from an earlier run found in the spool; uploading them",
+			"segments", len(rec.pending), "bytes", rec.bytes, "torn_records_dropped", rec.torn)
+	}
+	a.upCtx, a.upCancel = context.WithCancelCause(context.Background())
 	seq := uint64(max(a.now().UnixMicro(), 0))
-	go a.run(seq)
+	go a.runWriter(seq)
+	go a.runUploader()
+	a.kick()
 	return a, nil
 }
 
@@ -213,7 +278,7 @@ func (a *Archiver) Record(ctx context.Context, ex hotelrates.Exchange) bool {
 		a.records.Add(1)
 		return true
 	case <-t.C:
-		a.drop("queue full")
+		a.drop("queue full: the spool disk is slow")
 	case <-ctx.Done():
 		a.drop("context ended while the queue was full")
 	case <-a.closing:
@@ -231,14 +296,19 @@ func (a *Archiver) drop(reason string) {
 	}
 }
 
-// Close stops accepting records, writes every record already accepted
-// (the queue is drained and every open segment closed and stored) and
-// stops the worker. ctx is the grace deadline: while it lasts, failed
-// Puts are retried; once it ends, whatever could not be stored is logged
-// at error level, counted in Stats.Lost, and Close returns an error saying
-// how much was lost. Close waits for the worker to exit, which is
-// prompt once ctx ends if the Sink honours ctx. Calling Close again
-// returns the first call's result once the worker has exited.
+// Ready reports an error while the archive refuses records (spool full).
+func (a *Archiver) Ready() error {
+	if a.full.Load() {
+		return fmt.Errorf("archive spool is full (%d bytes): uploads are not keeping up", a.spoolBytes.Load())
+	}
+	return nil
+}
+
+// Close stops accepting records, writes every record already accepted to
+// the spool, closes the open segments, and uploads what the spool holds
+// until ctx ends. What could not be uploaded stays in the spool for the
+// next start; Close then returns an error saying how much. Calling Close
+// again waits for the first call's work and returns its result.
 func (a *Archiver) Close(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		close(a.closing)
@@ -248,149 +318,63 @@ func (a *Archiver) Close(ctx context.Context) error {
 		close(a.in) // no Record can be sending now
 	})
 	stop := context.AfterFunc(ctx, func() {
-		a.cancel(fmt.Errorf("archive: close deadline: %w", context.Cause(ctx)))
+		a.upCancel(fmt.Errorf("archive: close deadline: %w", context.Cause(ctx)))
 	})
 	defer stop()
+	<-a.written
 	<-a.done
-	a.cancel(context.Canceled)
-	return a.closeErr
+	if s := a.Stats(); s.Pending > 0 {
+		return fmt.Errorf("archive: %d segments (%d bytes) not uploaded yet; they stay in the spool for the next start", s.Pending, s.SpoolBytes)
+	}
+	return nil
 }
 
 // Stats returns the archiver's counters.
 func (a *Archiver) Stats() Stats {
-	return Stats{
-		Records:  a.records.Load(),
-		Dropped:  a.dropped.Load(),
-		Segments: a.segments.Load(),
-		Bytes:    a.bytes.Load(),
-		Errors:   a.errors.Load(),
-		Written:  a.written.Load(),
-		Lost:     a.lost.Load(),
+	s := Stats{
+		Records:         a.records.Load(),
+		Dropped:         a.dropped.Load(),
+		Segments:        a.segments.Load(),
+		Uploaded:        a.uploaded.Load(),
+		UploadedRecords: a.upRecords.Load(),
+		Bytes:           a.bytes.Load(),
+		Errors:          a.errors.Load(),
+		Lost:            a.lost.Load(),
+		Torn:            a.torn.Load(),
+		SpoolBytes:      a.spoolBytes.Load(),
+		SpoolFull:       a.full.Load(),
 	}
-}
-
-// worker is the state owned by the worker goroutine.
-type worker struct {
-	*Archiver
-	seq      uint64
-	open     map[string]*segment // by vendor
-	lostSegs int
-	lostRecs int64
-}
-
-func (a *Archiver) run(seq uint64) {
-	defer close(a.done)
-	w := &worker{Archiver: a, seq: seq, open: map[string]*segment{}}
-	tick := time.NewTicker(min(max(a.segAge/4, 5*time.Millisecond), time.Second))
-	defer tick.Stop()
-	for {
-		select {
-		case ex, ok := <-a.in:
-			if !ok {
-				w.flushAll(func(*segment) bool { return true })
-				if w.lostSegs > 0 {
-					a.closeErr = fmt.Errorf("archive: %d records in %d segments not written: %w",
-						w.lostRecs, w.lostSegs, context.Cause(a.ctx))
-				}
-				return
-			}
-			w.add(ex)
-		case <-tick.C:
-			now := a.now()
-			w.flushAll(func(s *segment) bool { return now.Sub(s.opened) >= a.segAge })
+	a.pmu.Lock()
+	s.Pending = len(a.pending)
+	var oldest time.Time
+	for _, t := range a.pending {
+		if oldest.IsZero() || t.Before(oldest) {
+			oldest = t
 		}
 	}
+	a.pmu.Unlock()
+	if !oldest.IsZero() {
+		s.OldestPending = max(0, a.now().Sub(oldest))
+	}
+	return s
 }
 
-func (w *worker) add(ex hotelrates.Exchange) {
-	line, err := json.Marshal(ex)
-	if err != nil {
-		w.errors.Add(1)
-		w.lost.Add(1)
-		w.log.Error("archive: exchange record LOST: cannot encode it",
-			"vendor", ex.Vendor, "search_id", ex.SearchID, "url", ex.URL, "start", ex.Start, "err", err)
-		return
-	}
-	s := w.open[ex.Vendor]
-	if s == nil {
-		now := w.now()
-		t := ex.Start
-		if t.IsZero() {
-			t = now
-		}
-		s = newSegment(ex.Vendor, segmentKey(w.prefix, ex.Vendor, w.instance, t, w.seq), now)
-		w.seq++
-		w.open[ex.Vendor] = s
-	}
-	if err := s.add(line, ex.Start); err != nil { // writes to memory: cannot fail
-		w.errors.Add(1)
-		w.lost.Add(1)
-		w.log.Error("archive: exchange record LOST: cannot compress it", "key", s.key, "err", err)
-		return
-	}
-	if s.raw >= w.segBytes {
-		delete(w.open, ex.Vendor)
-		w.store(s)
-	}
+func (a *Archiver) setPending(key string, first time.Time) {
+	a.pmu.Lock()
+	a.pending[key] = first
+	a.pmu.Unlock()
 }
 
-// flushAll stores and forgets the open segments for which due is true, in
-// key order.
-func (w *worker) flushAll(due func(*segment) bool) {
-	var segs []*segment
-	for v, s := range w.open {
-		if due(s) {
-			segs = append(segs, s)
-			delete(w.open, v)
-		}
-	}
-	slices.SortFunc(segs, func(a, b *segment) int { return strings.Compare(a.key, b.key) })
-	for _, s := range segs {
-		w.store(s)
-	}
+func (a *Archiver) donePending(key string) {
+	a.pmu.Lock()
+	delete(a.pending, key)
+	a.pmu.Unlock()
 }
 
-// store closes s and Puts it, retrying with backoff until it succeeds or
-// the worker's context (Close's deadline) ends.
-func (w *worker) store(s *segment) {
-	body, err := s.finish()
-	if err == nil {
-		err = w.put(s.key, body)
-	}
-	if err == nil {
-		w.segments.Add(1)
-		w.bytes.Add(int64(len(body)))
-		w.written.Add(int64(s.records))
-		return
-	}
-	w.lost.Add(int64(s.records))
-	w.lostSegs++
-	w.lostRecs += int64(s.records)
-	w.log.Error("archive: segment NOT WRITTEN, its records are lost",
-		"key", s.key, "vendor", s.vendor, "records", s.records, "bytes", s.raw,
-		"first_start", s.first, "last_start", s.last, "err", err)
-}
-
-func (w *worker) put(key string, body []byte) error {
-	wait := retryFirst
-	for attempt := 1; ; attempt++ {
-		if err := context.Cause(w.ctx); err != nil {
-			return err
-		}
-		err := w.sink.Put(w.ctx, key, bytes.NewReader(body), int64(len(body)))
-		if err == nil {
-			return nil
-		}
-		w.errors.Add(1)
-		w.log.Warn("archive: segment write failed, will retry",
-			"key", key, "attempt", attempt, "retry_in", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-w.ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (after %d attempts, last error: %v)", context.Cause(w.ctx), attempt, err)
-		}
-		wait = min(2*wait, retryMax)
+// kick wakes the uploader.
+func (a *Archiver) kick() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
 	}
 }

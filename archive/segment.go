@@ -26,52 +26,6 @@ var ErrTornRecord = errors.New("archive: torn record at the end of the segment")
 // of a segment is not a JSON exchange record.
 var ErrCorruptRecord = errors.New("archive: corrupt record")
 
-// segment is an open segment: the gzip-compressed NDJSON of one vendor's
-// records, built in memory.
-type segment struct {
-	vendor      string
-	key         string
-	opened      time.Time // by Options.Now, for SegmentAge
-	first, last time.Time // the records' Start
-	records     int
-	raw         int64 // uncompressed NDJSON bytes
-	buf         bytes.Buffer
-	gz          *gzip.Writer
-}
-
-func newSegment(vendor, key string, opened time.Time) *segment {
-	s := &segment{vendor: vendor, key: key, opened: opened}
-	s.gz = gzip.NewWriter(&s.buf)
-	return s
-}
-
-// add appends one encoded record (without its newline).
-func (s *segment) add(line []byte, start time.Time) error {
-	if _, err := s.gz.Write(line); err != nil {
-		return err
-	}
-	if _, err := s.gz.Write([]byte{'\n'}); err != nil {
-		return err
-	}
-	if s.records == 0 || start.Before(s.first) {
-		s.first = start
-	}
-	if start.After(s.last) {
-		s.last = start
-	}
-	s.records++
-	s.raw += int64(len(line)) + 1
-	return nil
-}
-
-// finish closes the gzip stream and returns the segment's bytes.
-func (s *segment) finish() ([]byte, error) {
-	if err := s.gz.Close(); err != nil {
-		return nil, err
-	}
-	return s.buf.Bytes(), nil
-}
-
 // segmentKey returns PREFIX/vendor=V/date=YYYY-MM-DD/hour=HH/INSTANCE-SEQ.ndjson.gz
 // (without "PREFIX/" when prefix is empty), t taken in UTC.
 func segmentKey(prefix, vendor, instance string, t time.Time, seq uint64) string {

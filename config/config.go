@@ -52,12 +52,26 @@ type Search struct {
 
 // Archive is where raw vendor exchanges go.
 type Archive struct {
-	// URL is file:///DIR (a local directory; default DATA_DIR/archive).
-	URL          string        `yaml:"url"`
+	// URL is s3://BUCKET/PREFIX or file:///DIR (default file://DATA_DIR/archive).
+	URL string `yaml:"url"`
+	// Region, Endpoint and PathStyle override the AWS SDK's standard chain
+	// (AWS_REGION, AWS_ENDPOINT_URL_S3, ...) for s3 URLs.
+	Region    string `yaml:"region"`
+	Endpoint  string `yaml:"endpoint"`
+	PathStyle bool   `yaml:"path_style"`
+	// SpoolDir holds segments until the sink has them (default DATA_DIR/spool).
+	SpoolDir string `yaml:"spool_dir"`
+	// SpoolLimit bounds the spool in bytes; at the limit records are refused,
+	// counted and logged, and /readyz fails.
+	SpoolLimit int64 `yaml:"spool_limit"`
+	// Instance names this process in segment keys (default HOSTNAME-PID).
+	Instance     string        `yaml:"instance"`
 	SegmentBytes int64         `yaml:"segment_bytes"`
 	SegmentAge   time.Duration `yaml:"segment_age"`
 	// Queue is the archiver's channel capacity.
 	Queue int `yaml:"queue"`
+	// UploadTimeout bounds one upload attempt.
+	UploadTimeout time.Duration `yaml:"upload_timeout"`
 }
 
 // Sandbox is the embedded vendor sandbox.
@@ -125,6 +139,15 @@ func (c *Config) applyDefaults() {
 	def(&c.Sandbox.Addr, "127.0.0.1:0")
 	if c.Archive.URL == "" {
 		c.Archive.URL = "file://" + strings.TrimSuffix(c.DataDir, "/") + "/archive"
+	}
+	if c.Archive.SpoolDir == "" {
+		c.Archive.SpoolDir = strings.TrimSuffix(c.DataDir, "/") + "/spool"
+	}
+	if c.Archive.SpoolLimit == 0 {
+		c.Archive.SpoolLimit = 1 << 30
+	}
+	if c.Archive.UploadTimeout == 0 {
+		c.Archive.UploadTimeout = 30 * time.Second
 	}
 	if c.Archive.SegmentBytes == 0 {
 		c.Archive.SegmentBytes = 8 << 20
@@ -255,11 +278,17 @@ func (c Config) Validate() error {
 		return errors.New("shutdown_grace must not be negative")
 	}
 	u, err := url.Parse(c.Archive.URL)
-	if err != nil || u.Scheme != "file" {
-		return fmt.Errorf("archive.url must be file:///DIR, not %q", c.Archive.URL)
+	switch {
+	case err != nil || (u.Scheme != "file" && u.Scheme != "s3"):
+		return fmt.Errorf("archive.url must be s3://BUCKET/PREFIX or file:///DIR, not %q", c.Archive.URL)
+	case u.Scheme == "s3" && u.Host == "":
+		return fmt.Errorf("archive.url %q names no bucket", c.Archive.URL)
 	}
 	if c.Archive.SegmentBytes < 1024 || c.Archive.SegmentAge < time.Second || c.Archive.Queue < 1 {
 		return errors.New("archive: segment_bytes must be at least 1024, segment_age at least 1s, queue at least 1")
+	}
+	if c.Archive.SpoolLimit < 1<<20 || c.Archive.UploadTimeout < time.Second {
+		return errors.New("archive: spool_limit must be at least 1 MiB and upload_timeout at least 1s")
 	}
 	if c.Sandbox.Enabled {
 		if err := validAddr("sandbox.addr", c.Sandbox.Addr); err != nil {
@@ -317,14 +346,4 @@ func validAddr(key, addr string) error {
 		return fmt.Errorf("%s must be HOST:PORT, not %q", key, addr)
 	}
 	return nil
-}
-
-// ArchiveDir returns the directory of a file:// archive URL.
-func (c Config) ArchiveDir() string {
-	u, _ := url.Parse(c.Archive.URL)
-	if u.Host != "" && u.Host != "localhost" {
-		// file://./data/archive: a relative path written with two slashes.
-		return u.Host + u.Path
-	}
-	return u.Path
 }

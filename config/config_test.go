@@ -45,6 +45,13 @@ func TestParse(t *testing.T) {
 			return ""
 		}},
 		{name: "archive url", yaml: "sandbox: {enabled: true}\narchive: {url: 'ftp://x'}\nvendors: [{protocol: bulk}]\n", wantErr: "archive.url"},
+		{name: "s3 without bucket", yaml: "sandbox: {enabled: true}\narchive: {url: 's3:///x'}\nvendors: [{protocol: bulk}]\n", wantErr: "names no bucket"},
+		{name: "s3 archive", yaml: "sandbox: {enabled: true}\narchive: {url: 's3://bkt/raw/x', path_style: true, region: eu-west-1}\nvendors: [{protocol: bulk}]\n", check: func(c Config) string {
+			if c.Archive.URL != "s3://bkt/raw/x" || !c.Archive.PathStyle || c.Archive.Region != "eu-west-1" {
+				return "s3 settings not read"
+			}
+			return ""
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,16 +77,7 @@ func TestDefaultIsValid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Vendors) != 3 || !c.Sandbox.Enabled || c.ArchiveDir() != "./data/archive" {
-		t.Errorf("default %+v, archive dir %q", c, c.ArchiveDir())
-	}
-}
-
-func TestArchiveDir(t *testing.T) {
-	for url, want := range map[string]string{"file:///var/lib/hr": "/var/lib/hr", "file://./data/archive": "./data/archive", "file://localhost/x": "/x"} {
-		c := Config{Archive: Archive{URL: url}}
-		if got := c.ArchiveDir(); got != want {
-			t.Errorf("%s: %q, want %q", url, got, want)
-		}
+	if len(c.Vendors) != 3 || !c.Sandbox.Enabled || c.Archive.URL != "file://./data/archive" || c.Archive.SpoolDir != "./data/spool" {
+		t.Errorf("default %+v", c)
 	}
 }

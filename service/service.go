@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -86,17 +85,16 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 		s.Sim = sim
 	}
 
-	dir := cfg.ArchiveDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("archive directory: %w", err)
-	}
-	sink, err := archive.NewDirSink(dir)
+	sink, prefix, err := archive.OpenSink(context.Background(), cfg.Archive.URL, archive.S3Options{
+		Region: cfg.Archive.Region, Endpoint: cfg.Archive.Endpoint, PathStyle: cfg.Archive.PathStyle,
+	})
 	if err != nil {
 		return nil, err
 	}
 	s.Archiver, err = archive.New(archive.Options{
-		Sink: sink, SegmentBytes: cfg.Archive.SegmentBytes, SegmentAge: cfg.Archive.SegmentAge,
-		Queue: cfg.Archive.Queue, Logger: log,
+		Sink: sink, Prefix: prefix, SpoolDir: cfg.Archive.SpoolDir, SpoolLimit: cfg.Archive.SpoolLimit,
+		Instance: cfg.Archive.Instance, SegmentBytes: cfg.Archive.SegmentBytes, SegmentAge: cfg.Archive.SegmentAge,
+		Queue: cfg.Archive.Queue, UploadTimeout: cfg.Archive.UploadTimeout, Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -128,9 +126,15 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 	}
 	s.Handler = httpapi.NewServer(httpapi.Deps{
 		Engine: s.Engine, Logger: log, Gatherer: s.Registry, MaxBodyBytes: cfg.Search.MaxBodyBytes, Extra: extra,
+		Ready: s.Ready,
 	})
 	ok = true
 	return s, nil
+}
+
+// Ready reports why the service should not take traffic, if it should not.
+func (s *Service) Ready() error {
+	return s.Archiver.Ready()
 }
 
 // vendor builds the client adapter of one configured vendor and its
@@ -179,17 +183,30 @@ func (s *Service) vendor(v config.Vendor, simCfg sandbox.Config) (hotelrates.Ven
 
 func (s *Service) registerArchiveMetrics() {
 	a := s.Archiver
+	counter := func(name, help string, f func(archive.Stats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(a.Stats())) })
+	}
+	gauge := func(name, help string, f func(archive.Stats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(a.Stats()) })
+	}
 	s.Registry.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_records_total", Help: "Vendor exchanges archived."},
-			func() float64 { return float64(a.Stats().Records) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_dropped_total", Help: "Vendor exchanges the archiver could not take."},
-			func() float64 { return float64(a.Stats().Dropped) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_segments_total", Help: "Archive segments written."},
-			func() float64 { return float64(a.Stats().Segments) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_errors_total", Help: "Archive write errors."},
-			func() float64 { return float64(a.Stats().Errors) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotelrates_archive_lost_total", Help: "Records in segments that could not be written before shutdown."},
-			func() float64 { return float64(a.Stats().Lost) }),
+		counter("hotelrates_archive_records_total", "Vendor exchanges accepted for the archive.", func(st archive.Stats) int64 { return st.Records }),
+		counter("hotelrates_archive_dropped_total", "Vendor exchanges the archive could not take (queue or spool full).", func(st archive.Stats) int64 { return st.Dropped }),
+		counter("hotelrates_archive_lost_total", "Accepted exchanges the spool could not write (disk failure).", func(st archive.Stats) int64 { return st.Lost }),
+		counter("hotelrates_archive_segments_total", "Segments closed into the spool.", func(st archive.Stats) int64 { return st.Segments }),
+		counter("hotelrates_archive_segments_uploaded_total", "Segments the sink confirmed.", func(st archive.Stats) int64 { return st.Uploaded }),
+		counter("hotelrates_archive_records_uploaded_total", "Records in uploaded segments.", func(st archive.Stats) int64 { return st.UploadedRecords }),
+		counter("hotelrates_archive_upload_errors_total", "Failed uploads and spool errors.", func(st archive.Stats) int64 { return st.Errors }),
+		counter("hotelrates_archive_torn_records_total", "Partial records cut off segments recovered after a crash.", func(st archive.Stats) int64 { return st.Torn }),
+		gauge("hotelrates_archive_spool_bytes", "Bytes in the archive spool.", func(st archive.Stats) float64 { return float64(st.SpoolBytes) }),
+		gauge("hotelrates_archive_pending_segments", "Segments not yet uploaded.", func(st archive.Stats) float64 { return float64(st.Pending) }),
+		gauge("hotelrates_archive_oldest_pending_seconds", "Age of the oldest record not yet uploaded.", func(st archive.Stats) float64 { return st.OldestPending.Seconds() }),
+		gauge("hotelrates_archive_spool_full", "1 while the spool is full and records are refused.", func(st archive.Stats) float64 {
+			if st.SpoolFull {
+				return 1
+			}
+			return 0
+		}),
 	)
 }
 

@@ -5,6 +5,7 @@
 //	serve      run the rate service (default: embedded sandbox vendors, local archive)
 //	search     run one search and print a table
 //	vendorsim  run the vendor sandbox on its own
+//	archive    list archived segments, or print the records of one search
 //
 // Run `hotelrates <subcommand> -h` for flags.
 package main
@@ -39,6 +40,7 @@ commands:
   serve      run the rate service (default: embedded sandbox vendors, local archive)
   search     run one search and print a table
   vendorsim  run the vendor sandbox on its own
+  archive    list archived segments, or print the records of one search
 `
 
 // run is the whole program, testable: it returns when ctx ends or the
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, rest, getenv, log, stdout, stderr)
 	case "search":
 		return runSearch(ctx, rest, getenv, log, stdout, stderr)
+	case "archive":
+		return runArchive(ctx, rest, getenv, stdout, stderr)
 	case "vendorsim":
 		return runVendorsim(ctx, rest, log, stderr)
 	case "help", "-h", "--help":

@@ -131,6 +131,7 @@ func TestServeEmbeddedDefaultSearchAndGracefulShutdown(t *testing.T) {
 	// Searches in flight when the shutdown starts still finish.
 	var wg sync.WaitGroup
 	results := make(chan int, 4)
+	ids := make(chan string, 4)
 	for i := range 4 {
 		wg.Go(func() {
 			body := fmt.Sprintf(`{"hotel_ids":["H%05d","H%05d","H%05d"],"check_in":"2027-03-10","check_out":"2027-03-12"}`, i*3+1, i*3+2, i*3+3)
@@ -146,6 +147,7 @@ func TestServeEmbeddedDefaultSearchAndGracefulShutdown(t *testing.T) {
 				t.Errorf("status %d, %+v", resp.StatusCode, out)
 			}
 			results <- resp.StatusCode
+			ids <- out.SearchID
 		})
 	}
 	time.Sleep(20 * time.Millisecond)
@@ -168,7 +170,24 @@ func TestServeEmbeddedDefaultSearchAndGracefulShutdown(t *testing.T) {
 	if n != 4 {
 		t.Errorf("%d of 4 in-flight searches answered", n)
 	}
-	// The archive was flushed: segments hold the vendor exchanges.
+	close(ids)
+	searchID := <-ids
+	// The archive was flushed: segments hold the vendor exchanges, and the
+	// archive command finds them.
+	var list, listErr syncBuffer
+	if err := run(context.Background(), []string{"archive", "list", "--config", cfg}, noenv, &list, &listErr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(list.String(), "vendor=solo/date=") || strings.Contains(list.String(), "spool (") {
+		t.Errorf("archive list:\n%s", list.String())
+	}
+	var show, showErr syncBuffer
+	if err := run(context.Background(), []string{"archive", "show", "--config", cfg, "--search-id", searchID}, noenv, &show, &showErr); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(show.String(), `"search_id":"`+searchID+`"`); n < 3 || !strings.Contains(showErr.String(), fmt.Sprintf("%d records of search", n)) {
+		t.Errorf("archive show found %d records:\n%s\n%s", n, show.String(), showErr.String())
+	}
 	sink, err := archive.NewDirSink(filepath.Join(dir, "archive"))
 	if err != nil {
 		t.Fatal(err)

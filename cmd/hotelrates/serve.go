@@ -20,6 +20,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
 	addr := fs.String("addr", "", "listen address HOST:PORT (overrides the config's listen)")
 	sandboxFile := fs.String("sandbox", "", "sandbox YAML config for the embedded sandbox (the file `vendorsim --config` takes)")
 	sandboxAddr := fs.String("sandbox-addr", "", "listen address of the embedded sandbox, to read its /_sandbox/stats")
+	archiveURL := fs.String("archive", "", "archive URL: s3://BUCKET/PREFIX or file:///DIR (overrides the config's archive.url)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,6 +33,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
 	}
 	if *sandboxAddr != "" {
 		cfg.Sandbox.Addr = *sandboxAddr
+	}
+	if *archiveURL != "" {
+		cfg.Archive.URL = *archiveURL
 	}
 	opts := service.Options{Logger: log}
 	if *sandboxFile != "" {

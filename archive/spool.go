@@ -1,0 +1,406 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"hotelrates"
+)
+
+// spool is the on-disk layout:
+//
+//	DIR/open/<escaped key>.ndjson   a segment being written, one record per line
+//	DIR/ready/<escaped key>         a closed segment (gzip NDJSON) awaiting upload
+//
+// where <escaped key> is url.PathEscape of the segment's key.
+type spool struct {
+	dir, open, ready string
+	limit            int64
+}
+
+const openSuffix = ".ndjson"
+
+func openSpool(dir string, limit int64) (*spool, error) {
+	s := &spool{dir: dir, open: filepath.Join(dir, "open"), ready: filepath.Join(dir, "ready"), limit: limit}
+	for _, d := range []string{s.open, s.ready} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("archive: spool: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *spool) openPath(key string) string {
+	return filepath.Join(s.open, url.PathEscape(key)+openSuffix)
+}
+
+func (s *spool) readyPath(key string) string { return filepath.Join(s.ready, url.PathEscape(key)) }
+
+// recovered is what an earlier run left in the spool.
+type recovered struct {
+	bytes   int64
+	torn    int64
+	pending map[string]time.Time
+}
+
+// recover closes the segments a crash left open (cutting off a torn last
+// record) and counts what is ready to upload.
+func (s *spool) recover() (recovered, error) {
+	r := recovered{pending: map[string]time.Time{}}
+	opens, err := os.ReadDir(s.open)
+	if err != nil {
+		return r, fmt.Errorf("archive: spool: %w", err)
+	}
+	for _, e := range opens {
+		name := e.Name()
+		if !strings.HasSuffix(name, openSuffix) {
+			continue
+		}
+		key, err := url.PathUnescape(strings.TrimSuffix(name, openSuffix))
+		if err != nil {
+			continue
+		}
+		torn, err := s.sealFile(filepath.Join(s.open, name), key, time.Time{})
+		if err != nil {
+			return r, err
+		}
+		r.torn += torn
+	}
+	readies, err := os.ReadDir(s.ready)
+	if err != nil {
+		return r, fmt.Errorf("archive: spool: %w", err)
+	}
+	for _, e := range readies {
+		name := e.Name()
+		if strings.HasPrefix(name, ".tmp-") {
+			os.Remove(filepath.Join(s.ready, name)) // an unfinished seal: its open file is still there
+			continue
+		}
+		key, err := url.PathUnescape(name)
+		if err != nil {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		r.bytes += info.Size()
+		r.pending[key] = info.ModTime()
+	}
+	return r, nil
+}
+
+// sealFile compresses an open segment file into the ready directory under
+// key and removes it. A last line without its newline is a record torn by
+// a crash: it is cut off and counted. first, when known, becomes the
+// closed segment's modification time (the age of its oldest record).
+func (s *spool) sealFile(path, key string, first time.Time) (torn int64, err error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("archive: spool: %w", err)
+	}
+	if i := bytes.LastIndexByte(raw, '\n'); i != len(raw)-1 {
+		raw = raw[:i+1]
+		torn = 1
+	}
+	if len(raw) == 0 {
+		return torn, os.Remove(path)
+	}
+	if first.IsZero() {
+		first = firstStart(raw)
+	}
+	tmp := filepath.Join(s.ready, ".tmp-"+url.PathEscape(key))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return torn, fmt.Errorf("archive: spool: %w", err)
+	}
+	zw := gzip.NewWriter(f)
+	_, err = zw.Write(raw)
+	err = errors.Join(err, zw.Close(), f.Sync(), f.Close())
+	if err == nil {
+		err = os.Rename(tmp, s.readyPath(key))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return torn, fmt.Errorf("archive: spool: closing segment %s: %w", key, err)
+	}
+	if !first.IsZero() {
+		os.Chtimes(s.readyPath(key), first, first)
+	}
+	syncDir(s.ready)
+	if err := os.Remove(path); err != nil {
+		return torn, fmt.Errorf("archive: spool: %w", err)
+	}
+	syncDir(s.open)
+	return torn, nil
+}
+
+// firstStart returns the Start of the first record of raw NDJSON.
+func firstStart(raw []byte) time.Time {
+	line, _, _ := bytes.Cut(raw, []byte{'\n'})
+	var ex struct {
+		Start time.Time `json:"start"`
+	}
+	json.Unmarshal(line, &ex)
+	return ex.Start
+}
+
+// readyKeys lists the closed segments, oldest first.
+func (s *spool) readyKeys() ([]string, error) {
+	entries, err := os.ReadDir(s.ready)
+	if err != nil {
+		return nil, err
+	}
+	type kt struct {
+		key string
+		t   time.Time
+	}
+	var list []kt
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			continue
+		}
+		key, err := url.PathUnescape(e.Name())
+		if err != nil {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		list = append(list, kt{key, info.ModTime()})
+	}
+	slices.SortFunc(list, func(a, b kt) int {
+		if c := a.t.Compare(b.t); c != 0 {
+			return c
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	keys := make([]string, len(list))
+	for i, x := range list {
+		keys[i] = x.key
+	}
+	return keys, nil
+}
+
+// SpoolSegment is a segment found in a spool directory.
+type SpoolSegment struct {
+	Key   string
+	Path  string
+	Size  int64
+	Ready bool // closed and waiting for upload; false: still being written
+}
+
+// ListSpool lists the segments in a spool directory, for operators.
+func ListSpool(dir string) ([]SpoolSegment, error) {
+	s := &spool{dir: dir, open: filepath.Join(dir, "open"), ready: filepath.Join(dir, "ready")}
+	var out []SpoolSegment
+	for _, d := range []struct {
+		dir    string
+		suffix string
+		ready  bool
+	}{{s.ready, "", true}, {s.open, openSuffix, false}} {
+		entries, err := os.ReadDir(d.dir)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".tmp-") || !strings.HasSuffix(e.Name(), d.suffix) {
+				continue
+			}
+			key, err := url.PathUnescape(strings.TrimSuffix(e.Name(), d.suffix))
+			if err != nil {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil {
+				continue
+			}
+			out = append(out, SpoolSegment{Key: key, Path: filepath.Join(d.dir, e.Name()), Size: info.Size(), Ready: d.ready})
+		}
+	}
+	slices.SortFunc(out, func(a, b SpoolSegment) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// ReadSpoolSegment reads the records of a spool segment, closed (gzip) or
+// open (plain NDJSON, possibly with a torn last line).
+func ReadSpoolSegment(seg SpoolSegment) ([]hotelrates.Exchange, error) {
+	f, err := os.Open(seg.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if seg.Ready {
+		return ReadSegment(f)
+	}
+	return readNDJSON(bufio.NewReader(f))
+}
+
+// openSeg is a segment the writer is appending to.
+type openSeg struct {
+	key     string
+	path    string
+	f       *os.File
+	opened  time.Time
+	first   time.Time
+	bytes   int64
+	records int
+	dirty   bool
+}
+
+// runWriter is the writer goroutine: it appends each record to its
+// vendor's open segment with one write, closes segments at their size or
+// age limit, and fsyncs open segments every SyncInterval.
+func (a *Archiver) runWriter(seq uint64) {
+	defer close(a.written)
+	open := map[string]*openSeg{}
+	tick := time.NewTicker(min(a.syncEvery, max(a.segAge/4, 5*time.Millisecond)))
+	defer tick.Stop()
+	lastSync := a.now()
+	for {
+		select {
+		case ex, ok := <-a.in:
+			if !ok {
+				for v, s := range open {
+					a.seal(s)
+					delete(open, v)
+				}
+				return
+			}
+			if a.writeHook != nil {
+				a.writeHook()
+			}
+			seq = a.write(open, ex, seq)
+		case <-tick.C:
+			now := a.now()
+			for v, s := range open {
+				if now.Sub(s.opened) >= a.segAge {
+					a.seal(s)
+					delete(open, v)
+				}
+			}
+			if now.Sub(lastSync) >= a.syncEvery {
+				for _, s := range open {
+					if s.dirty {
+						s.f.Sync()
+						s.dirty = false
+					}
+				}
+				lastSync = now
+			}
+		}
+	}
+}
+
+func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq uint64) uint64 {
+	line, err := json.Marshal(ex)
+	if err != nil {
+		a.errors.Add(1)
+		a.lost.Add(1)
+		a.log.Error("archive: exchange record LOST: cannot encode it", "vendor", ex.Vendor, "search_id", ex.SearchID, "err", err)
+		return seq
+	}
+	line = append(line, '\n')
+	if a.spoolBytes.Load()+int64(len(line)) > a.spool.limit {
+		if !a.full.Swap(true) {
+			a.log.Error("archive: spool is full; refusing records until uploads free room", "spool_bytes", a.spoolBytes.Load(), "limit", a.spool.limit)
+		}
+		a.drop("spool full")
+		a.records.Add(-1) // counted as accepted by Record; it is a drop
+		return seq
+	}
+	if a.full.Swap(false) {
+		a.log.Info("archive: spool has room again")
+	}
+	s := open[ex.Vendor]
+	if s == nil {
+		now := a.now()
+		first := ex.Start
+		if first.IsZero() {
+			first = now
+		}
+		key := segmentKey(a.prefix, ex.Vendor, a.instance, first, seq)
+		seq++
+		path := a.spool.openPath(key)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			a.errors.Add(1)
+			a.lost.Add(1)
+			a.log.Error("archive: exchange record LOST: cannot open a spool segment", "key", key, "err", err)
+			return seq
+		}
+		syncDir(a.spool.open)
+		s = &openSeg{key: key, path: path, f: f, opened: now, first: first}
+		open[ex.Vendor] = s
+		a.setPending(key, first)
+	}
+	// One write per record: a crash leaves at most the last line torn.
+	if _, err := s.f.Write(line); err != nil {
+		a.errors.Add(1)
+		a.lost.Add(1)
+		a.log.Error("archive: exchange record LOST: spool write failed", "key", s.key, "err", err)
+		return seq
+	}
+	s.dirty = true
+	s.bytes += int64(len(line))
+	s.records++
+	a.spoolBytes.Add(int64(len(line)))
+	if s.bytes >= a.segBytes {
+		a.seal(s)
+		delete(open, ex.Vendor)
+	}
+	return seq
+}
+
+// seal closes an open segment into the ready directory and wakes the
+// uploader.
+func (a *Archiver) seal(s *openSeg) {
+	s.f.Sync()
+	s.f.Close()
+	if _, err := a.spool.sealFile(s.path, s.key, s.first); err != nil {
+		// The open file stays; the next start retries.
+		a.errors.Add(1)
+		a.log.Error("archive: cannot close a spool segment; it stays in the spool", "key", s.key, "err", err)
+		return
+	}
+	if info, err := os.Stat(a.spool.readyPath(s.key)); err == nil {
+		a.spoolBytes.Add(info.Size() - s.bytes)
+	}
+	a.segments.Add(1)
+	a.kick()
+}
+
+func readNDJSON(r *bufio.Reader) ([]hotelrates.Exchange, error) {
+	var out []hotelrates.Exchange
+	for {
+		b, err := r.ReadBytes('\n')
+		if err == io.EOF {
+			if len(bytes.TrimSpace(b)) > 0 {
+				return out, fmt.Errorf("%w: last line has no newline", ErrTornRecord)
+			}
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		var ex hotelrates.Exchange
+		if json.Unmarshal(b, &ex) == nil {
+			out = append(out, ex)
+		}
+	}
+}

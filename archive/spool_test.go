@@ -1,0 +1,127 @@
+package archive
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestRecordIsOnDiskBeforeItsSegmentCloses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spoolDir := t.TempDir()
+		a, err := New(Options{SpoolDir: spoolDir, Sink: newDirSink(t), Instance: "i", Logger: testLogger(&syncBuffer{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close(context.Background())
+		for i := range 3 {
+			a.Record(t.Context(), exchange("solo", i, time.Now()))
+		}
+		time.Sleep(5 * time.Second) // under a minute: the segment stays open
+		synctest.Wait()
+		segs, err := ListSpool(spoolDir)
+		if err != nil || len(segs) != 1 || segs[0].Ready {
+			t.Fatalf("spool %+v, %v", segs, err)
+		}
+		exs, err := ReadSpoolSegment(segs[0])
+		if err != nil || len(exs) != 3 || exs[2].SearchID != exchange("solo", 2, time.Now()).SearchID {
+			t.Errorf("open segment holds %d records (%v)", len(exs), err)
+		}
+		if st := a.Stats(); st.Pending != 1 || st.OldestPending != 5*time.Second || st.SpoolBytes == 0 {
+			t.Errorf("stats %+v", st)
+		}
+	})
+}
+
+// A crash leaves an open segment with a torn last record, a closed
+// segment not yet uploaded, and a half-written temporary file: the next
+// start uploads every whole record once and drops the torn one.
+func TestRecoveryAfterCrash(t *testing.T) {
+	spoolDir := t.TempDir()
+	sp, err := openSpool(spoolDir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i := range 4 {
+		b, _ := json.Marshal(exchange("solo", i, t0))
+		lines = append(lines, string(b))
+	}
+	openKey := segmentKey("", "solo", "crashed", t0, 1)
+	torn := strings.Join(lines[:3], "\n") + "\n" + lines[3][:len(lines[3])/2]
+	os.WriteFile(sp.openPath(openKey), []byte(torn), 0o600)
+	// A closed segment from the same crashed run.
+	readyKey := segmentKey("", "bulk", "crashed", t0, 0)
+	os.WriteFile(filepath.Join(spoolDir, "open", url.PathEscape(readyKey)+openSuffix), []byte(lines[0]+"\n"+lines[1]+"\n"), 0o600)
+	if _, err := sp.sealFile(sp.openPath(readyKey), readyKey, t0); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(spoolDir, "ready", ".tmp-junk"), []byte("half"), 0o600)
+
+	sink := newDirSink(t)
+	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(&syncBuffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	keys, byKey := readBack(t, sink, "")
+	if len(keys) != 2 || len(byKey[openKey]) != 3 || len(byKey[readyKey]) != 2 {
+		t.Errorf("uploaded %v", keys)
+	}
+	if st := a.Stats(); st.Torn != 1 || st.Uploaded != 2 || st.UploadedRecords != 5 || st.Pending != 0 || st.SpoolBytes != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if segs, _ := ListSpool(spoolDir); len(segs) != 0 {
+		t.Errorf("spool not empty: %+v", segs)
+	}
+	if _, err := os.Stat(filepath.Join(spoolDir, "ready", ".tmp-junk")); !os.IsNotExist(err) {
+		t.Error("temporary file left")
+	}
+}
+
+func TestSpoolLimitRefusesVisibly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		logs := &syncBuffer{}
+		sink := &blockingSink{DirSink: newDirSink(t), started: make(chan string, 100), release: make(chan struct{})}
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", SpoolLimit: 2000, SegmentBytes: 1, Logger: testLogger(logs)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 40 {
+			a.Record(t.Context(), exchange("solo", i, t0))
+			synctest.Wait()
+		}
+		st := a.Stats()
+		if st.Dropped == 0 || !st.SpoolFull || a.Ready() == nil || st.SpoolBytes > 2000 {
+			t.Errorf("spool limit not enforced visibly: %+v, ready %v", st, a.Ready())
+		}
+		if st.Records+st.Dropped != 40 {
+			t.Errorf("records %d + dropped %d != 40", st.Records, st.Dropped)
+		}
+		if !strings.Contains(logs.String(), "spool is full") {
+			t.Errorf("no log:\n%s", logs)
+		}
+		close(sink.release)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		a.Record(t.Context(), exchange("solo", 99, t0))
+		synctest.Wait()
+		if a.Ready() != nil || a.Stats().SpoolFull {
+			t.Errorf("still full after uploads: %+v", a.Stats())
+		}
+		if err := a.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if st := a.Stats(); st.UploadedRecords != st.Records {
+			t.Errorf("uploaded %d of %d accepted", st.UploadedRecords, st.Records)
+		}
+	})
+}
