@@ -347,6 +347,41 @@ func TestEveryExchangeInS3ExactlyOnce(t *testing.T) {
 	}
 	d.reconcile(recs, 0)
 	d.noSecrets(blobs)
+
+	// The operator's view: hotelrates archive lists the segments and prints
+	// one search's records from S3.
+	id, want := "", 0
+	for _, ex := range recs {
+		if ex.SearchID != "" && (id == "" || ex.SearchID == id) {
+			id = ex.SearchID
+			want++
+		}
+	}
+	out := d.run("archive", "show", "--config", d.config, "--search-id", id)
+	if got := strings.Count(out, `"search_id":"`+id+`"`); got != want {
+		t.Errorf("archive show printed %d records of %s, S3 holds %d", got, id, want)
+	}
+	list := d.run("archive", "list", "--config", d.config)
+	for _, k := range keys {
+		if !strings.Contains(list, k) {
+			t.Errorf("archive list lacks %s", k)
+		}
+	}
+}
+
+// run runs a hotelrates command with the deployment's environment.
+func (d *deployment) run(args ...string) string {
+	d.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), d.s3.Env()...)
+	cmd.Env = append(cmd.Env, "SOLO_SECRET=x", "BULK_SECRET=x", "SESSION_PASSWORD=x")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		d.t.Fatalf("hotelrates %v: %v\n%s", args, err, stderr.String())
+	}
+	return string(out)
 }
 
 func TestS3OutageLosesNothing(t *testing.T) {
