@@ -3,6 +3,7 @@ package hotelrates
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for API clients. The HTTP layer maps each code
@@ -29,7 +30,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Field   string
-	Err     error // the cause, never shown to API clients
+	// RetryAfter, for overloaded and unavailable, says when to try again.
+	RetryAfter time.Duration
+	Err        error // the cause, never shown to API clients
 }
 
 // Errorf returns an *Error with the given code, field and formatted message.

@@ -48,6 +48,10 @@ type Search struct {
 	MaxNights      int           `yaml:"max_nights"`
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxInFlight bounds the searches in progress; past it (or when a
+	// vendor's backlog exceeds half a search's deadline) searches get 429
+	// with Retry-After at once.
+	MaxInFlight int `yaml:"max_in_flight"`
 }
 
 // Archive is where raw vendor exchanges go.
@@ -107,6 +111,25 @@ type Vendor struct {
 	IdleTimeout   time.Duration `yaml:"idle_timeout"`
 	CallTimeout   time.Duration `yaml:"call_timeout"`
 	RefreshBefore time.Duration `yaml:"refresh_before"`
+	// MinConcurrency is the adaptive concurrency floor (concurrency is the
+	// ceiling); equal to concurrency for a fixed limit.
+	MinConcurrency int `yaml:"min_concurrency"`
+	// RateLimit is calls per second (0: none), Burst its bucket.
+	RateLimit float64 `yaml:"rate_limit"`
+	Burst     int     `yaml:"burst"`
+	// Retries of retryable failures: attempts per call, first backoff, and
+	// the budget as a fraction of calls.
+	RetryAttempts int           `yaml:"retry_attempts"`
+	RetryBackoff  time.Duration `yaml:"retry_backoff"`
+	RetryBudget   float64       `yaml:"retry_budget"`
+	// Circuit breaker: consecutive failures that open it, and the
+	// cool-down before a probe.
+	BreakerFailures int           `yaml:"breaker_failures"`
+	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
+	// Hedging of single-hotel calls slower than the observed p95, within a
+	// budget of extra calls.
+	Hedge       bool    `yaml:"hedge"`
+	HedgeBudget float64 `yaml:"hedge_budget"`
 }
 
 // Protocols lists the vendor protocols the service speaks.
@@ -169,6 +192,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Search.MaxNights == 0 {
 		c.Search.MaxNights = 30
+	}
+	if c.Search.MaxInFlight == 0 {
+		c.Search.MaxInFlight = 1000
 	}
 	if c.Search.MaxBodyBytes == 0 {
 		c.Search.MaxBodyBytes = 1 << 20
@@ -272,6 +298,8 @@ func (c Config) Validate() error {
 		return errors.New("search.max_hotels must be at least 1")
 	case s.MaxNights < 1:
 		return errors.New("search.max_nights must be at least 1")
+	case s.MaxInFlight < 1:
+		return errors.New("search.max_in_flight must be at least 1")
 	case s.MaxBodyBytes < 1024:
 		return errors.New("search.max_body_bytes must be at least 1024")
 	case c.ShutdownGrace < 0:
@@ -332,8 +360,14 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s.min_workers %d is above max_workers %d", p, v.MinWorkers, v.MaxWorkers)
 		case v.Protocol == "solo" && v.MaxBatch > 1:
 			return fmt.Errorf("%s.max_batch: the solo protocol answers one hotel per call", p)
-		case v.IdleTimeout < 0 || v.CallTimeout < 0 || v.RefreshBefore < 0:
-			return fmt.Errorf("%s: timeouts must not be negative", p)
+		case v.IdleTimeout < 0 || v.CallTimeout < 0 || v.RefreshBefore < 0 || v.RetryBackoff < 0 || v.BreakerCooldown < 0:
+			return fmt.Errorf("%s: durations must not be negative", p)
+		case v.MinConcurrency < 0 || v.RateLimit < 0 || v.Burst < 0 || v.RetryAttempts < 0 || v.BreakerFailures < 0:
+			return fmt.Errorf("%s: min_concurrency, rate_limit, burst, retry_attempts and breaker_failures must not be negative", p)
+		case v.MinConcurrency > 0 && v.Concurrency > 0 && v.MinConcurrency > v.Concurrency:
+			return fmt.Errorf("%s.min_concurrency %d is above its concurrency %d", p, v.MinConcurrency, v.Concurrency)
+		case v.RetryBudget < 0 || v.RetryBudget > 1 || v.HedgeBudget < 0 || v.HedgeBudget > 1:
+			return fmt.Errorf("%s: retry_budget and hedge_budget must be between 0 and 1", p)
 		}
 	}
 	return nil

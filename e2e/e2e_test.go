@@ -70,14 +70,23 @@ type deployment struct {
 
 const bucket = "hotelrates-archive"
 
-func deploy(t *testing.T) *deployment {
-	t.Helper()
-	cfg := sandbox.DefaultConfig()
+// fastSandbox is the sandbox with short latencies and no rate limit.
+func fastSandbox(cfg *sandbox.Config) {
 	cfg.Vendors.Solo.Latency.Base = 5 * time.Millisecond
 	cfg.Vendors.Bulk.Latency.Base = 10 * time.Millisecond
 	cfg.Vendors.Bulk.RPS, cfg.Vendors.Bulk.Burst = 1000, 1000
 	cfg.Vendors.Session.Latency.Base = 10 * time.Millisecond
 	cfg.Vendors.Solo.TokenTTL = 3 * time.Second // refreshes during the run
+}
+
+func deploy(t *testing.T) *deployment { return deployWith(t, fastSandbox, "", "") }
+
+// deployWith starts a deployment whose sandbox mutate changes; search and
+// bulk are extra YAML for the service's search section and bulk vendor.
+func deployWith(t *testing.T, mutate func(*sandbox.Config), search, bulk string) *deployment {
+	t.Helper()
+	cfg := sandbox.DefaultConfig()
+	mutate(&cfg)
 	sim, err := vendorsim.Start(cfg, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +99,7 @@ func deploy(t *testing.T) *deployment {
 	yaml := fmt.Sprintf(`data_dir: %s
 log_level: debug
 shutdown_grace: 30s
+search: {max_in_flight: 1000%s}
 archive:
   url: s3://%s/raw
   path_style: true
@@ -99,9 +109,9 @@ archive:
 sandbox: {enabled: false}
 vendors:
   - {name: solo, protocol: solo, base_url: %s/solo, client_id: %s, client_secret: "${SOLO_SECRET}", concurrency: 16}
-  - {name: bulk, protocol: bulk, base_url: %s/bulk, api_key: %s, secret: "${BULK_SECRET}", max_batch: 250, concurrency: 4}
+  - {name: bulk, protocol: bulk, base_url: %s/bulk, api_key: %s, secret: "${BULK_SECRET}", max_batch: 250, concurrency: 4%s}
   - {name: session, protocol: session, base_url: %s/session, user: %s, password: "${SESSION_PASSWORD}", max_batch: 20, concurrency: 4}
-`, d.dir, bucket, sim.URL(), v.Solo.Credentials.ClientID, sim.URL(), v.Bulk.Credentials.APIKey, sim.URL(), v.Session.Credentials.User)
+`, d.dir, search, bucket, sim.URL(), v.Solo.Credentials.ClientID, sim.URL(), v.Bulk.Credentials.APIKey, bulk, sim.URL(), v.Session.Credentials.User)
 	if err := os.WriteFile(d.config, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
+
 	"hotelrates"
 )
 
@@ -44,6 +46,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics defaults to collectors registered nowhere.
 	Metrics *Metrics
+	// MaxSearches bounds the searches in progress (default 1000). Past it,
+	// and when the work queued ahead of a new search at one of its vendors
+	// would take more than half its timeout, the search is refused at once
+	// with code overloaded and a RetryAfter, so accepted searches still
+	// meet their deadlines and memory stays bounded.
+	MaxSearches int
 }
 
 // VendorConfig is one vendor and the engine's resources for it.
@@ -73,6 +81,32 @@ type VendorConfig struct {
 	// Transport is the vendor's own connection pool (default: a new
 	// http.Transport with MaxIdleConnsPerHost of at least Concurrency).
 	Transport http.RoundTripper
+
+	// MinConcurrency is the floor of the adaptive concurrency limit
+	// (default Concurrency/4, at least 1); Concurrency is its ceiling. Set
+	// it to Concurrency for a fixed limit.
+	MinConcurrency int
+	// RateLimit is the most calls per second (0: no limit), with bursts of
+	// Burst (default 1).
+	RateLimit float64
+	Burst     int
+	// RetryAttempts is the most attempts of one call that fails in a
+	// retryable way (default 3; 1: no retries); RetryBackoff the first
+	// backoff (default 50 ms, doubling, with full jitter); RetryBudget the
+	// most retries as a fraction of calls (default 0.2).
+	RetryAttempts int
+	RetryBackoff  time.Duration
+	RetryBudget   float64
+	// BreakerFailures consecutive failures (or half of at least 20 calls)
+	// open the vendor's circuit breaker (default 5); after BreakerCooldown
+	// (default 5 s) one probe call decides whether it closes.
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	// Hedge sends a second call for a single-hotel vendor when the first
+	// has not answered by the vendor's observed 95th percentile latency, at
+	// most HedgeBudget extra calls (default 0.05). Off by default.
+	Hedge       bool
+	HedgeBudget float64
 }
 
 func (c VendorConfig) withDefaults(info hotelrates.VendorInfo) (VendorConfig, error) {
@@ -112,6 +146,34 @@ func (c VendorConfig) withDefaults(info hotelrates.VendorInfo) (VendorConfig, er
 	if c.QueueLimit <= 0 {
 		c.QueueLimit = 100000
 	}
+	if c.MinConcurrency <= 0 {
+		c.MinConcurrency = max(1, c.Concurrency/4)
+	}
+	c.MinConcurrency = min(c.MinConcurrency, c.Concurrency)
+	if c.RateLimit < 0 {
+		return c, fmt.Errorf("vendor %s: negative rate limit", info.Name)
+	}
+	if c.Burst <= 0 {
+		c.Burst = 1
+	}
+	if c.RetryAttempts <= 0 {
+		c.RetryAttempts = 3
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = 50 * time.Millisecond
+	}
+	if c.RetryBudget <= 0 {
+		c.RetryBudget = 0.2
+	}
+	if c.BreakerFailures <= 0 {
+		c.BreakerFailures = 5
+	}
+	if c.BreakerCooldown <= 0 {
+		c.BreakerCooldown = 5 * time.Second
+	}
+	if c.HedgeBudget <= 0 {
+		c.HedgeBudget = 0.05
+	}
 	return c, nil
 }
 
@@ -148,6 +210,11 @@ type vendorRT struct {
 	stopped chan struct{} // closed when the queue worker has returned
 	loaders sync.WaitGroup
 
+	gate    *gate
+	budget  *retryBudget
+	lat     *latencies
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
+
 	workers      atomic.Int64
 	queued       atomic.Int64
 	inflight     atomic.Int64
@@ -166,6 +233,8 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
+
+	searching atomic.Int64 // searches in progress
 }
 
 // New starts an engine: for each vendor its queue worker, its minimum of
@@ -188,6 +257,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
+	}
+	if opts.MaxSearches <= 0 {
+		opts.MaxSearches = 1000
 	}
 	e := &Engine{opts: opts, log: opts.Logger, metrics: opts.Metrics, vendors: map[string]*vendorRT{}}
 	for _, vc := range opts.Vendors {
@@ -229,6 +301,15 @@ func New(opts Options) (*Engine, error) {
 			stopped: make(chan struct{}),
 		}
 		v.tokens = newTokenManager(info.Name, vc.Vendor, info.Auth, hc, cfg, opts.Logger, opts.Metrics)
+		v.gate = newGate(cfg.MinConcurrency, cfg.Concurrency, cfg.RateLimit, cfg.Burst)
+		v.budget = newRetryBudget(cfg.RetryBudget)
+		v.lat = newLatencies(256, cfg.HedgeBudget)
+		name, log, m := info.Name, opts.Logger, opts.Metrics
+		m.breaker.WithLabelValues(name).Set(0)
+		v.breaker = newBreaker(name, cfg.BreakerFailures, cfg.BreakerCooldown, func(from, to gobreaker.State) {
+			log.Warn("vendor circuit breaker", "vendor", name, "from", from.String(), "to", to.String())
+			m.breaker.WithLabelValues(name).Set(float64(to))
+		})
 		e.vendors[info.Name] = v
 		e.order = append(e.order, info.Name)
 	}
@@ -281,6 +362,23 @@ type VendorState struct {
 	Queued       int64  `json:"queued"`
 	InFlight     int64  `json:"in_flight"`
 	PeakInFlight int64  `json:"peak_in_flight"`
+	// ConcurrencyLimit is the adaptive limit now, between MinConcurrency
+	// and Concurrency.
+	ConcurrencyLimit float64 `json:"concurrency_limit"`
+	MinConcurrency   int     `json:"min_concurrency"`
+	RateLimit        float64 `json:"rate_limit,omitempty"`
+	// Paused is true while the vendor's Retry-After holds calls back.
+	Paused bool `json:"paused"`
+	// Breaker is the circuit breaker's state: closed, open or half-open.
+	Breaker string `json:"breaker"`
+	// Retries made, retries the budget refused, and the budget left.
+	Retries       int64   `json:"retries"`
+	RetriesDenied int64   `json:"retries_denied"`
+	RetryBudget   float64 `json:"retry_budget_left"`
+	Hedges        int64   `json:"hedges"`
+	HedgesWon     int64   `json:"hedges_won"`
+	// LatencyMS is the smoothed latency of a call.
+	LatencyMS float64 `json:"latency_ms"`
 }
 
 // Vendors returns the state of every vendor, in configuration order.
@@ -292,11 +390,48 @@ func (e *Engine) Vendors() []VendorState {
 		if v.info.MaxBatch == 1 {
 			strategy = "single"
 		}
+		limit, _, paused := v.gate.state()
+		retries, denied, tokens := v.budget.stats()
+		hedged, won := v.lat.stats()
 		out = append(out, VendorState{
 			Name: name, Strategy: strategy, MaxBatch: v.info.MaxBatch, Auth: v.info.Auth.String(),
 			Concurrency: v.cfg.Concurrency, MinWorkers: v.cfg.MinWorkers, MaxWorkers: v.cfg.MaxWorkers,
 			Workers: v.workers.Load(), Queued: v.queued.Load(), InFlight: v.inflight.Load(), PeakInFlight: v.peakInflight.Load(),
+			ConcurrencyLimit: limit, MinConcurrency: v.cfg.MinConcurrency, RateLimit: v.cfg.RateLimit, Paused: paused,
+			Breaker: v.breaker.State().String(), Retries: retries, RetriesDenied: denied, RetryBudget: tokens,
+			Hedges: hedged, HedgesWon: won, LatencyMS: float64(v.gate.latency().Microseconds()) / 1000,
 		})
+	}
+	return out
+}
+
+// backlog estimates how long the work queued at the vendor will take:
+// jobs waiting, divided by the calls allowed in flight, times a call's
+// latency, or jobs waiting over the rate limit if that is longer. Zero
+// before the first call.
+func (v *vendorRT) backlog() time.Duration {
+	lat := v.gate.latency()
+	limit, _, _ := v.gate.state()
+	if lat == 0 || limit < 1 {
+		return 0
+	}
+	q := float64(v.queued.Load())
+	wait := time.Duration(q / limit * float64(lat))
+	if v.cfg.RateLimit > 0 {
+		wait = max(wait, time.Duration(q/v.cfg.RateLimit*float64(time.Second)))
+	}
+	return wait
+}
+
+// Health returns, per vendor, an error when its circuit breaker is open.
+func (e *Engine) Health() map[string]error {
+	out := map[string]error{}
+	for _, name := range e.order {
+		if st := e.vendors[name].breaker.State(); st == gobreaker.StateOpen {
+			out[name] = fmt.Errorf("vendor %s: circuit breaker open", name)
+		} else {
+			out[name] = nil
+		}
 	}
 	return out
 }
@@ -350,6 +485,21 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 		timeout = e.opts.DefaultTimeout
 	}
 	timeout = min(timeout, e.opts.MaxTimeout)
+	if n := e.searching.Add(1); n > int64(e.opts.MaxSearches) {
+		e.searching.Add(-1)
+		e.metrics.shed.WithLabelValues("searches").Inc()
+		return hotelrates.Result{}, &hotelrates.Error{Code: hotelrates.CodeOverloaded, RetryAfter: time.Second,
+			Message: fmt.Sprintf("%d searches in progress, the most this service takes; retry shortly", e.opts.MaxSearches)}
+	}
+	defer e.searching.Add(-1)
+	e.metrics.searchesActive.Set(float64(e.searching.Load()))
+	for _, v := range vendors {
+		if wait := v.backlog(); wait > timeout/2 {
+			e.metrics.shed.WithLabelValues("backlog").Inc()
+			return hotelrates.Result{}, &hotelrates.Error{Code: hotelrates.CodeOverloaded, RetryAfter: wait - timeout/2,
+				Message: fmt.Sprintf("vendor %s has %s of work queued, more than half this search's %s deadline; retry later", v.name, wait.Round(time.Millisecond), timeout)}
+		}
+	}
 	sctx, cancel := context.WithTimeoutCause(ctx, timeout, errDeadline)
 	defer cancel()
 	deadline, _ := sctx.Deadline()

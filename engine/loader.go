@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"hotelrates"
@@ -17,7 +19,7 @@ func (v *vendorRT) startLoader(ctx context.Context) {
 }
 
 // loader takes jobs from the vendor's queue worker and calls the vendor,
-// one call at a time. After IdleTimeout without work it asks to retire;
+// one job at a time. After IdleTimeout without work it asks to retire;
 // the queue worker agrees while the pool is above its minimum.
 func (v *vendorRT) loader(ctx context.Context) {
 	idle := time.NewTimer(v.cfg.IdleTimeout)
@@ -44,25 +46,37 @@ func (v *vendorRT) loader(ctx context.Context) {
 	}
 }
 
-// run performs one job: get a credential from the token manager, call the
-// vendor, give the credential back. A rejected credential is invalidated
-// and the call retried once with a fresh one; a busy session is retried
-// once with another.
+// run performs one job. Each attempt passes the vendor's circuit breaker,
+// gets a credential from the token manager, waits at the vendor's gate
+// (pause, rate limit, adaptive concurrency) and calls the vendor. A
+// rejected credential is invalidated and the call retried once; a busy
+// session is retried once; a retryable failure (connection error, 5xx,
+// 429, malformed answer) is retried with exponential backoff and jitter
+// while the search's deadline leaves time and the vendor's retry budget
+// allows.
 func (v *vendorRT) run(ctx context.Context, j *job) {
 	res := jobResult{vendor: v.name, hotels: j.query.HotelIDs}
 	defer func() { j.results <- res }()
-	retriedAuth, retriedBusy := false, false
+	v.budget.deposit()
+	retriedAuth, retriedBusy, retries := false, false, 0
 	for {
 		if err := j.ctx.Err(); err != nil {
 			res.err = context.Cause(j.ctx)
 			return
 		}
+		done, err := v.breaker.Allow()
+		if err != nil {
+			res.err = fmt.Errorf("%w: vendor %s is failing; calls are paused (%v)", errCircuitOpen, v.name, err)
+			return
+		}
 		cred, err := v.tokens.acquire(j.ctx)
 		if err != nil {
+			done(context.Canceled) // not the vendor's call: excluded
 			res.err = err
 			return
 		}
 		offers, err := v.call(ctx, j, cred)
+		done(err)
 		res.calls++
 		res.called = true
 		kind, isVendorErr := hotelrates.KindOf(err)
@@ -73,23 +87,62 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 		}
 		res.errors++
 		res.err = err
-		switch {
-		case !isVendorErr:
-		case kind == hotelrates.ErrUnauthorized && !retriedAuth:
+		if !isVendorErr || j.ctx.Err() != nil {
+			return
+		}
+		switch kind {
+		case hotelrates.ErrUnauthorized:
+			if retriedAuth {
+				return
+			}
 			retriedAuth = true
 			v.tokens.invalidate(cred)
 			continue
-		case kind == hotelrates.ErrBusy && !retriedBusy:
+		case hotelrates.ErrBusy:
+			if retriedBusy {
+				return
+			}
 			retriedBusy = true
 			continue
+		case hotelrates.ErrRejected:
+			return
 		}
-		return
+		// Retryable: unavailable, throttled, bad response.
+		if retries+1 >= v.cfg.RetryAttempts {
+			return
+		}
+		var ve *hotelrates.VendorError
+		errors.As(err, &ve)
+		wait := backoff(retries+1, v.cfg.RetryBackoff, ve.RetryAfter)
+		if time.Until(j.deadline) < wait+v.gate.latency() {
+			res.err = fmt.Errorf("%w (no time left to retry before the deadline)", err)
+			return
+		}
+		if !v.budget.take() {
+			res.err = fmt.Errorf("%w (retry budget spent)", err)
+			return
+		}
+		retries++
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-j.ctx.Done():
+			t.Stop()
+			return
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
 	}
 }
 
-// call makes one vendor call inside the search deadline, the call timeout
-// and the engine's lifetime.
+// call makes one vendor call (or a hedged pair) inside the search
+// deadline, the call timeout and the engine's lifetime, through the
+// vendor's gate.
 func (v *vendorRT) call(ctx context.Context, j *job, cred hotelrates.Credential) ([]hotelrates.HotelOffers, error) {
+	if err := v.gate.acquire(j.ctx); err != nil {
+		return nil, err
+	}
 	cctx, cancel := context.WithTimeout(j.ctx, v.cfg.CallTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
@@ -105,17 +158,108 @@ func (v *vendorRT) call(ctx context.Context, j *job, cred hotelrates.Credential)
 	}
 	v.metrics.inflight.WithLabelValues(v.name).Inc()
 	start := time.Now()
-	offers, err := v.vendor.Fetch(cctx, v.hc, cred, j.query)
-	v.metrics.callDuration.WithLabelValues(v.name).Observe(time.Since(start).Seconds())
+	offers, err := v.fetch(cctx, j, cred)
+	rtt := time.Since(start)
+	v.metrics.callDuration.WithLabelValues(v.name).Observe(rtt.Seconds())
 	v.metrics.inflight.WithLabelValues(v.name).Dec()
 	v.inflight.Add(-1)
 	v.metrics.calls.WithLabelValues(v.name, outcome(err)).Inc()
-	if err != nil && j.ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
-		// The search ended while the call was in flight: say so, not what
-		// the aborted call happened to return.
-		return nil, err
+	v.gate.done(rtt, len(j.query.HotelIDs), v.signal(err, cctx, j))
+	limit, _, _ := v.gate.state()
+	v.metrics.limit.WithLabelValues(v.name).Set(limit)
+	if err == nil {
+		v.lat.add(rtt)
 	}
 	return offers, err
+}
+
+// signal tells the gate what a call's outcome says about the vendor's
+// load: an answer, congestion (429, 503, a call timeout), or nothing.
+func (v *vendorRT) signal(err error, cctx context.Context, j *job) callOutcome {
+	if err == nil {
+		return outcomeOK
+	}
+	var ve *hotelrates.VendorError
+	if errors.As(err, &ve) {
+		if ve.Kind == hotelrates.ErrThrottled {
+			v.metrics.throttled.WithLabelValues(v.name).Inc()
+			if ve.RetryAfter > 0 {
+				v.gate.pause(ve.RetryAfter)
+			}
+			return outcomeCongestion
+		}
+		if ve.Status == 503 {
+			if ve.RetryAfter > 0 {
+				v.gate.pause(ve.RetryAfter)
+			}
+			return outcomeCongestion
+		}
+	}
+	if errors.Is(cctx.Err(), context.DeadlineExceeded) && j.ctx.Err() == nil {
+		return outcomeCongestion // the call timed out, not the search
+	}
+	return outcomeNone
+}
+
+// fetch calls the vendor. For single-hotel vendors with hedging on, when
+// the call has not answered by the vendor's observed 95th percentile a
+// second call goes out (within the hedge budget and a free gate slot) and
+// the first answer wins; the other is cancelled.
+func (v *vendorRT) fetch(cctx context.Context, j *job, cred hotelrates.Credential) ([]hotelrates.HotelOffers, error) {
+	p95 := v.lat.p95()
+	if !v.cfg.Hedge || v.info.MaxBatch != 1 || v.info.Auth == hotelrates.AuthSession || p95 == 0 {
+		return v.vendor.Fetch(cctx, v.hc, cred, j.query)
+	}
+	type answer struct {
+		offers []hotelrates.HotelOffers
+		err    error
+		hedge  bool
+	}
+	answers := make(chan answer, 2)
+	hctx, cancel := context.WithCancel(cctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	wg.Go(func() {
+		o, err := v.vendor.Fetch(hctx, v.hc, cred, j.query)
+		answers <- answer{o, err, false}
+	})
+	timer := time.NewTimer(p95)
+	defer timer.Stop()
+	pending := 1
+	for {
+		select {
+		case a := <-answers:
+			pending--
+			if a.err == nil || pending == 0 {
+				if a.hedge && a.err == nil {
+					v.lat.won()
+				}
+				return a.offers, a.err
+			}
+		case <-timer.C:
+			if pending == 1 && v.gate.tryAcquire() {
+				if !v.lat.takeHedge() {
+					v.gate.done(0, 0, outcomeNone)
+					continue
+				}
+				pending++
+				v.metrics.hedges.WithLabelValues(v.name).Inc()
+				wg.Go(func() {
+					start := time.Now()
+					o, err := v.vendor.Fetch(hctx, v.hc, cred, j.query)
+					oc := outcomeNone
+					if err == nil {
+						oc = outcomeOK
+					}
+					v.gate.done(time.Since(start), len(j.query.HotelIDs), oc)
+					answers <- answer{o, err, true}
+				})
+			}
+		}
+	}
 }
 
 func outcome(err error) string {

@@ -17,6 +17,12 @@ type Metrics struct {
 	refreshes      *prometheus.CounterVec
 	invalidations  *prometheus.CounterVec
 	hotels         *prometheus.CounterVec
+	throttled      *prometheus.CounterVec
+	hedges         *prometheus.CounterVec
+	breaker        *prometheus.GaugeVec
+	limit          *prometheus.GaugeVec
+	shed           *prometheus.CounterVec
+	searchesActive prometheus.Gauge
 }
 
 // NewMetrics creates the engine's collectors and registers them with reg
@@ -58,10 +64,29 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		hotels: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hotelrates_vendor_hotels_total", Help: "Hotels asked of vendors.",
 		}, []string{"vendor"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_vendor_throttled_total", Help: "Vendor answers of 429 (too many requests).",
+		}, []string{"vendor"}),
+		hedges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_vendor_hedges_total", Help: "Hedged (second) vendor calls.",
+		}, []string{"vendor"}),
+		breaker: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotelrates_vendor_breaker_state", Help: "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+		}, []string{"vendor"}),
+		limit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hotelrates_vendor_concurrency_limit", Help: "Adaptive concurrency limit of a vendor.",
+		}, []string{"vendor"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_searches_shed_total", Help: "Searches refused at the front door, by reason.",
+		}, []string{"reason"}),
+		searchesActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hotelrates_searches_in_progress", Help: "Searches being answered.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.searches, m.searchDuration, m.calls, m.callDuration, m.workers, m.queued,
-			m.inflight, m.dropped, m.refreshes, m.invalidations, m.hotels)
+			m.inflight, m.dropped, m.refreshes, m.invalidations, m.hotels, m.throttled, m.hedges, m.breaker, m.limit,
+			m.shed, m.searchesActive)
 	}
 	return m
 }

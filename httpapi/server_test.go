@@ -277,3 +277,47 @@ func FuzzDecodeSearch(f *testing.F) {
 		_ = fmt.Sprint(s)
 	})
 }
+
+func TestOverloadedIs429WithRetryAfterAndReadiness(t *testing.T) {
+	cfg := sandbox.DefaultConfig()
+	cfg.Vendors.Solo.Latency.Base = 300 * time.Millisecond
+	sim, err := vendorsim.Start(cfg, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	eng, err := engine.New(engine.Options{MaxSearches: 1, Vendors: []engine.VendorConfig{{Vendor: vendorsim.Clients(sim.URL(), cfg)[0]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close(context.Background())
+	var ready error
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Ready: func() error { return ready }}))
+	defer srv.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.Post(srv.URL+"/v1/search", "application/json", strings.NewReader(okBody))
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the first search is in progress
+	resp := post(t, srv.URL+"/v1/search", okBody, nil)
+	var out httpapi.ErrorBody
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != 429 || out.Error.Code != "overloaded" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("status %d, %+v, Retry-After %q", resp.StatusCode, out, resp.Header.Get("Retry-After"))
+	}
+	<-done
+	ready = fmt.Errorf("archive spool is full")
+	r, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 503 || !bytes.Contains(b, []byte("spool is full")) {
+		t.Errorf("readyz %d %s", r.StatusCode, b)
+	}
+}

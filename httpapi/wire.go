@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -234,6 +236,9 @@ func writeError(w http.ResponseWriter, err error) {
 	var he *hotelrates.Error
 	if !errors.As(err, &he) {
 		he = &hotelrates.Error{Code: hotelrates.CodeInternal, Message: "internal error"}
+	}
+	if he.RetryAfter > 0 || he.Code == hotelrates.CodeOverloaded || he.Code == hotelrates.CodeUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(he.RetryAfter.Seconds())))))
 	}
 	writeJSON(w, statusOf(he.Code), ErrorBody{Error: ErrorDetail{Code: string(he.Code), Message: he.Message, Field: he.Field}})
 }

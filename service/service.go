@@ -110,12 +110,15 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 		vcs = append(vcs, engine.VendorConfig{
 			Vendor: vendor, Concurrency: conc, MinWorkers: v.MinWorkers, MaxWorkers: v.MaxWorkers,
 			IdleTimeout: v.IdleTimeout, CallTimeout: v.CallTimeout, RefreshBefore: v.RefreshBefore,
+			MinConcurrency: v.MinConcurrency, RateLimit: v.RateLimit, Burst: v.Burst,
+			RetryAttempts: v.RetryAttempts, RetryBackoff: v.RetryBackoff, RetryBudget: v.RetryBudget,
+			BreakerFailures: v.BreakerFailures, BreakerCooldown: v.BreakerCooldown, Hedge: v.Hedge, HedgeBudget: v.HedgeBudget,
 		})
 	}
 	s.Engine, err = engine.New(engine.Options{
 		Vendors: vcs, DefaultTimeout: cfg.Search.DefaultTimeout, MaxTimeout: cfg.Search.MaxTimeout,
 		Limits:   hotelrates.Limits{MaxHotels: cfg.Search.MaxHotels, MaxNights: cfg.Search.MaxNights},
-		Recorder: s.Archiver, Logger: log, Metrics: engine.NewMetrics(s.Registry),
+		Recorder: s.Archiver, Logger: log, Metrics: engine.NewMetrics(s.Registry), MaxSearches: cfg.Search.MaxInFlight,
 	})
 	if err != nil {
 		return nil, err
@@ -132,9 +135,21 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Ready reports why the service should not take traffic, if it should not.
+// Ready reports why the service should not take traffic, if it should
+// not: the archive cannot take records, or every vendor's circuit breaker
+// is open.
 func (s *Service) Ready() error {
-	return s.Archiver.Ready()
+	if err := s.Archiver.Ready(); err != nil {
+		return err
+	}
+	var errs []error
+	for _, err := range s.Engine.Health() {
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return fmt.Errorf("no vendor available: %w", errors.Join(errs...))
 }
 
 // vendor builds the client adapter of one configured vendor and its
