@@ -144,6 +144,8 @@ type Search struct {
 	// Timeout bounds the search; zero means the engine's default. The
 	// engine caps it at its maximum.
 	Timeout time.Duration
+	// Fresh skips the rate cache: every vendor is asked again.
+	Fresh bool
 }
 
 // Limits bound what a search may ask for. The zero value of a field means

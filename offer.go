@@ -157,6 +157,20 @@ type HotelResult struct {
 	Offers  []Offer
 	// Complete is true when every vendor asked for the hotel answered.
 	Complete bool
+	// Sources says, per vendor that answered, where the answer came from.
+	Sources []Source
+}
+
+// Source says where one vendor's answer for one hotel came from.
+type Source struct {
+	Vendor string
+	// Cached is true when the answer came from the rate cache; Age is then
+	// how old it is.
+	Cached bool
+	Age    time.Duration
+	// Shared is true when one vendor call answered this search and another
+	// that needed the same hotel and stay at the same time.
+	Shared bool
 }
 
 // Result is the answer to a search: the hotels with their offers and the

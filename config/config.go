@@ -130,6 +130,15 @@ type Vendor struct {
 	// budget of extra calls.
 	Hedge       bool    `yaml:"hedge"`
 	HedgeBudget float64 `yaml:"hedge_budget"`
+	// Rate cache: how long offers are kept per hotel and stay (0s: off;
+	// default 3m), how long an answer without offers is kept (default 30s),
+	// and the most entries.
+	CacheTTL      *time.Duration `yaml:"cache_ttl"`
+	CacheEmptyTTL time.Duration  `yaml:"cache_empty_ttl"`
+	CacheSize     int            `yaml:"cache_size"`
+	// BatchWindow: how long a batch call may wait for other searches'
+	// hotels of the same stay (batch protocols; default 0s).
+	BatchWindow time.Duration `yaml:"batch_window"`
 }
 
 // Protocols lists the vendor protocols the service speaks.
@@ -206,6 +215,13 @@ func (c *Config) applyDefaults() {
 		v := &c.Vendors[i]
 		if v.Name == "" {
 			v.Name = v.Protocol
+		}
+		if v.CacheTTL == nil {
+			ttl := 3 * time.Minute
+			v.CacheTTL = &ttl
+		}
+		if v.CacheEmptyTTL == 0 {
+			v.CacheEmptyTTL = 30 * time.Second
 		}
 	}
 }
@@ -364,6 +380,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s: durations must not be negative", p)
 		case v.MinConcurrency < 0 || v.RateLimit < 0 || v.Burst < 0 || v.RetryAttempts < 0 || v.BreakerFailures < 0:
 			return fmt.Errorf("%s: min_concurrency, rate_limit, burst, retry_attempts and breaker_failures must not be negative", p)
+		case *v.CacheTTL < 0 || v.CacheEmptyTTL < 0 || v.CacheSize < 0 || v.BatchWindow < 0:
+			return fmt.Errorf("%s: cache_ttl, cache_empty_ttl, cache_size and batch_window must not be negative", p)
 		case v.MinConcurrency > 0 && v.Concurrency > 0 && v.MinConcurrency > v.Concurrency:
 			return fmt.Errorf("%s.min_concurrency %d is above its concurrency %d", p, v.MinConcurrency, v.Concurrency)
 		case v.RetryBudget < 0 || v.RetryBudget > 1 || v.HedgeBudget < 0 || v.HedgeBudget > 1:

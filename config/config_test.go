@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,12 @@ func TestParse(t *testing.T) {
 		{name: "durations", yaml: "sandbox: {enabled: true}\nsearch: {default_timeout: 2s, max_timeout: 9s}\nvendors: [{protocol: bulk}]\n", check: func(c Config) string {
 			if c.Search.DefaultTimeout != 2*time.Second || c.Search.MaxTimeout != 9*time.Second {
 				return "durations not read"
+			}
+			return ""
+		}},
+		{name: "cache defaults and off", yaml: "sandbox: {enabled: true}\nvendors: [{protocol: bulk}, {protocol: solo, cache_ttl: 0s}, {protocol: session, cache_ttl: 10s}]\n", check: func(c Config) string {
+			if *c.Vendors[0].CacheTTL != 3*time.Minute || *c.Vendors[1].CacheTTL != 0 || *c.Vendors[2].CacheTTL != 10*time.Second || c.Vendors[0].CacheEmptyTTL != 30*time.Second {
+				return fmt.Sprintf("cache ttls %v %v %v", *c.Vendors[0].CacheTTL, *c.Vendors[1].CacheTTL, *c.Vendors[2].CacheTTL)
 			}
 			return ""
 		}},

@@ -14,11 +14,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"github.com/sony/gobreaker/v2"
 
 	"hotelrates"
@@ -97,7 +99,7 @@ type VendorConfig struct {
 	RetryAttempts int
 	RetryBackoff  time.Duration
 	RetryBudget   float64
-	// BreakerFailures consecutive failures (or half of at least 20 calls)
+	// BreakerFailures consecutive failures (or half of at least 4x that many calls)
 	// open the vendor's circuit breaker (default 5); after BreakerCooldown
 	// (default 5 s) one probe call decides whether it closes.
 	BreakerFailures int
@@ -107,6 +109,19 @@ type VendorConfig struct {
 	// most HedgeBudget extra calls (default 0.05). Off by default.
 	Hedge       bool
 	HedgeBudget float64
+
+	// CacheTTL keeps the vendor's offers per hotel and stay for this long
+	// (0: no cache); CacheEmptyTTL is the shorter life of an answer without
+	// offers (default CacheTTL/6); CacheSize bounds the entries (default
+	// 100000).
+	CacheTTL      time.Duration
+	CacheEmptyTTL time.Duration
+	CacheSize     int
+	// BatchWindow, for batch vendors, lets a queued job wait this long for
+	// other searches' hotels of the same stay to ride in the same call
+	// (0: no wait; jobs are still merged when they would wait for a loader
+	// anyway). Never past any member's deadline.
+	BatchWindow time.Duration
 }
 
 func (c VendorConfig) withDefaults(info hotelrates.VendorInfo) (VendorConfig, error) {
@@ -174,6 +189,12 @@ func (c VendorConfig) withDefaults(info hotelrates.VendorInfo) (VendorConfig, er
 	if c.HedgeBudget <= 0 {
 		c.HedgeBudget = 0.05
 	}
+	if c.CacheEmptyTTL <= 0 {
+		c.CacheEmptyTTL = c.CacheTTL / 6
+	}
+	if c.CacheSize <= 0 {
+		c.CacheSize = 100000
+	}
 	return c, nil
 }
 
@@ -209,6 +230,12 @@ type vendorRT struct {
 	retire  chan chan bool
 	stopped chan struct{} // closed when the queue worker has returned
 	loaders sync.WaitGroup
+
+	fmu     sync.Mutex
+	flights map[string]*job // stay key|hotel -> the job that will answer it
+	cache   *otter.Cache[string, cached]
+
+	hits, misses, coalesced atomic.Int64
 
 	gate    *gate
 	budget  *retryBudget
@@ -302,6 +329,8 @@ func New(opts Options) (*Engine, error) {
 		}
 		v.tokens = newTokenManager(info.Name, vc.Vendor, info.Auth, hc, cfg, opts.Logger, opts.Metrics)
 		v.gate = newGate(cfg.MinConcurrency, cfg.Concurrency, cfg.RateLimit, cfg.Burst)
+		v.flights = map[string]*job{}
+		v.cache = newCache(cfg)
 		v.budget = newRetryBudget(cfg.RetryBudget)
 		v.lat = newLatencies(256, cfg.HedgeBudget)
 		name, log, m := info.Name, opts.Logger, opts.Metrics
@@ -339,6 +368,11 @@ func (e *Engine) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		e.wg.Wait()
+		for _, v := range e.vendors {
+			if v.cache != nil {
+				v.cache.StopAllGoroutines()
+			}
+		}
 		close(done)
 	}()
 	select {
@@ -379,6 +413,12 @@ type VendorState struct {
 	HedgesWon     int64   `json:"hedges_won"`
 	// LatencyMS is the smoothed latency of a call.
 	LatencyMS float64 `json:"latency_ms"`
+	// Rate cache hits and misses (hotel lookups), the cache's size, and
+	// hotels that joined another search's call in flight.
+	CacheHits   int64 `json:"cache_hits"`
+	CacheMisses int64 `json:"cache_misses"`
+	CacheSize   int   `json:"cache_entries"`
+	Coalesced   int64 `json:"coalesced"`
 }
 
 // Vendors returns the state of every vendor, in configuration order.
@@ -400,7 +440,11 @@ func (e *Engine) Vendors() []VendorState {
 			ConcurrencyLimit: limit, MinConcurrency: v.cfg.MinConcurrency, RateLimit: v.cfg.RateLimit, Paused: paused,
 			Breaker: v.breaker.State().String(), Retries: retries, RetriesDenied: denied, RetryBudget: tokens,
 			Hedges: hedged, HedgesWon: won, LatencyMS: float64(v.gate.latency().Microseconds()) / 1000,
+			CacheHits: v.hits.Load(), CacheMisses: v.misses.Load(), Coalesced: v.coalesced.Load(),
 		})
+		if v.cache != nil {
+			out[len(out)-1].CacheSize = v.cache.EstimatedSize()
+		}
 	}
 	return out
 }
@@ -444,7 +488,8 @@ func (e *Engine) Limits() hotelrates.Limits { return e.opts.Limits }
 
 // Search answers s from every vendor it names (all, when it names none)
 // and returns when every vendor answered for every hotel, or when the
-// search's deadline passes, with what arrived. The error is an
+// search's deadline passes, with what arrived: every hotel once, in the
+// order of s.HotelIDs. The error is an
 // *hotelrates.Error for invalid input, or the context's error when ctx
 // was cancelled.
 func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Result, error) {
@@ -456,6 +501,14 @@ func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Re
 	if err != nil {
 		return res, err
 	}
+	// In request order, as the API promises.
+	pos := make(map[string]int, len(s.HotelIDs))
+	for i, id := range s.HotelIDs {
+		if _, ok := pos[id]; !ok {
+			pos[id] = i
+		}
+	}
+	slices.SortFunc(hotels, func(a, b hotelrates.HotelResult) int { return pos[a.HotelID] - pos[b.HotelID] })
 	res.Hotels = hotels
 	return res, nil
 }
@@ -507,29 +560,25 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 	hotels := hotelrates.UniqueHotelIDs(s.HotelIDs)
 	agg := newAggregator(s.ID, hotels, vendors, start)
 
-	// Plan every vendor's jobs, then hand them to the queues.
-	perVendor := make([][]*job, len(vendors))
-	total := 0
+	// Per vendor: hotels the cache answers, hotels that join a call
+	// another search has queued or in flight, and new calls for the rest.
+	plans := make([]*vendorPlan, len(vendors))
+	parts := 0
 	for i, v := range vendors {
-		for _, batch := range plan(hotels, v.info.MaxBatch, v.cfg.MaxWorkers) {
-			perVendor[i] = append(perVendor[i], &job{
-				ctx: sctx, searchID: s.ID, deadline: deadline,
-				query: hotelrates.Query{Stay: s.Stay, HotelIDs: batch},
-			})
-		}
-		total += len(perVendor[i])
-	}
-	results := make(chan jobResult, total)
-	pending := total
-	for i, v := range vendors {
-		for _, j := range perVendor[i] {
-			j.results = results
-		}
+		plans[i] = v.classify(s.Stay, hotels, s.Fresh)
+		parts += len(plans[i].attach) + len(plans[i].batches)
 		v.metrics.hotels.WithLabelValues(v.name).Add(float64(len(hotels)))
-		if err := v.enqueue(sctx, perVendor[i]); err != nil {
-			for _, j := range perVendor[i] {
-				agg.add(jobResult{vendor: v.name, hotels: j.query.HotelIDs, err: err})
-				pending--
+		for _, h := range plans[i].hits {
+			agg.addCached(v.name, h.hotel, h.c)
+		}
+	}
+	results := make(chan jobResult, parts)
+	pending := parts
+	for i, v := range vendors {
+		jobs := v.place(e.ctx, sctx, s.ID, s.Stay, deadline, plans[i], results)
+		if err := v.enqueue(sctx, jobs); err != nil {
+			for _, j := range jobs {
+				v.deliver(j, nil, err, 0, 0)
 			}
 		}
 	}
@@ -628,6 +677,7 @@ type aggregator struct {
 
 type hotelState struct {
 	offers  []hotelrates.Offer
+	sources []hotelrates.Source
 	waiting int  // vendors yet to answer
 	failed  bool // a vendor could not answer
 	emitted bool
@@ -680,10 +730,28 @@ func (a *aggregator) add(r jobResult) {
 				o.Vendor = r.vendor
 				h.offers = append(h.offers, o)
 			}
+			h.sources = append(h.sources, hotelrates.Source{Vendor: r.vendor, Shared: r.shared})
 		}
 		if h.waiting == 0 {
 			a.queue = append(a.queue, id)
 		}
+	}
+}
+
+// addCached takes a vendor's answer for a hotel from the rate cache.
+func (a *aggregator) addCached(vendor, id string, c cached) {
+	t := a.byName[vendor]
+	t.last = time.Now()
+	h := a.hotels[id]
+	h.waiting--
+	t.status.HotelsAnswered++
+	for _, o := range c.offers {
+		o.Vendor = vendor
+		h.offers = append(h.offers, o)
+	}
+	h.sources = append(h.sources, hotelrates.Source{Vendor: vendor, Cached: true, Age: time.Since(c.at)})
+	if h.waiting == 0 {
+		a.queue = append(a.queue, id)
 	}
 }
 
@@ -712,7 +780,7 @@ func (a *aggregator) finish(id string) hotelrates.HotelResult {
 	h := a.hotels[id]
 	h.emitted = true
 	sortOffers(h.offers)
-	return hotelrates.HotelResult{HotelID: id, Offers: h.offers, Complete: h.waiting == 0 && !h.failed}
+	return hotelrates.HotelResult{HotelID: id, Offers: h.offers, Complete: h.waiting == 0 && !h.failed, Sources: h.sources}
 }
 
 // sortOffers orders offers cheapest first, then by vendor, room and board,

@@ -55,38 +55,45 @@ func (v *vendorRT) loader(ctx context.Context) {
 // while the search's deadline leaves time and the vendor's retry budget
 // allows.
 func (v *vendorRT) run(ctx context.Context, j *job) {
-	res := jobResult{vendor: v.name, hotels: j.query.HotelIDs}
-	defer func() { j.results <- res }()
+	var (
+		offers      []hotelrates.HotelOffers
+		err         error
+		calls, errs int
+	)
+	defer func() {
+		if err == nil {
+			v.remember(j, offers)
+		}
+		v.deliver(j, offers, err, calls, errs)
+	}()
 	v.budget.deposit()
+	v.metrics.batch.WithLabelValues(v.name).Observe(float64(len(j.hotels)))
 	retriedAuth, retriedBusy, retries := false, false, 0
 	for {
-		if err := j.ctx.Err(); err != nil {
-			res.err = context.Cause(j.ctx)
+		if cerr := j.ctx.Err(); cerr != nil {
+			err = context.Cause(j.ctx)
 			return
 		}
-		done, err := v.breaker.Allow()
-		if err != nil {
-			res.err = fmt.Errorf("%w: vendor %s is failing; calls are paused (%v)", errCircuitOpen, v.name, err)
+		done, berr := v.breaker.Allow()
+		if berr != nil {
+			err = fmt.Errorf("%w: vendor %s is failing; calls are paused (%v)", errCircuitOpen, v.name, berr)
 			return
 		}
-		cred, err := v.tokens.acquire(j.ctx)
-		if err != nil {
+		cred, aerr := v.tokens.acquire(j.ctx)
+		if aerr != nil {
 			done(context.Canceled) // not the vendor's call: excluded
-			res.err = err
+			err = aerr
 			return
 		}
-		offers, err := v.call(ctx, j, cred)
+		offers, err = v.call(ctx, j, cred)
 		done(err)
-		res.calls++
-		res.called = true
+		calls++
 		kind, isVendorErr := hotelrates.KindOf(err)
 		v.tokens.release(cred, err != nil && isVendorErr && kind == hotelrates.ErrUnauthorized)
 		if err == nil {
-			res.offers, res.err = offers, nil
 			return
 		}
-		res.errors++
-		res.err = err
+		errs++
 		if !isVendorErr || j.ctx.Err() != nil {
 			return
 		}
@@ -115,11 +122,11 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 		errors.As(err, &ve)
 		wait := backoff(retries+1, v.cfg.RetryBackoff, ve.RetryAfter)
 		if time.Until(j.deadline) < wait+v.gate.latency() {
-			res.err = fmt.Errorf("%w (no time left to retry before the deadline)", err)
+			err = fmt.Errorf("%w (no time left to retry before the deadline)", err)
 			return
 		}
 		if !v.budget.take() {
-			res.err = fmt.Errorf("%w (retry budget spent)", err)
+			err = fmt.Errorf("%w (retry budget spent)", err)
 			return
 		}
 		retries++
@@ -147,7 +154,8 @@ func (v *vendorRT) call(ctx context.Context, j *job, cred hotelrates.Credential)
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
-	cctx = hotelrates.ContextWithCall(cctx, hotelrates.Call{SearchID: j.searchID, Kind: hotelrates.CallRates})
+	cctx = hotelrates.ContextWithCall(cctx, hotelrates.Call{SearchID: v.searchIDs(j), Kind: hotelrates.CallRates})
+	q := hotelrates.Query{Stay: j.stay, HotelIDs: j.hotels}
 
 	n := v.inflight.Add(1)
 	for {
@@ -158,13 +166,13 @@ func (v *vendorRT) call(ctx context.Context, j *job, cred hotelrates.Credential)
 	}
 	v.metrics.inflight.WithLabelValues(v.name).Inc()
 	start := time.Now()
-	offers, err := v.fetch(cctx, j, cred)
+	offers, err := v.fetch(cctx, q, cred)
 	rtt := time.Since(start)
 	v.metrics.callDuration.WithLabelValues(v.name).Observe(rtt.Seconds())
 	v.metrics.inflight.WithLabelValues(v.name).Dec()
 	v.inflight.Add(-1)
 	v.metrics.calls.WithLabelValues(v.name, outcome(err)).Inc()
-	v.gate.done(rtt, len(j.query.HotelIDs), v.signal(err, cctx, j))
+	v.gate.done(rtt, len(q.HotelIDs), v.signal(err, cctx, j))
 	limit, _, _ := v.gate.state()
 	v.metrics.limit.WithLabelValues(v.name).Set(limit)
 	if err == nil {
@@ -205,10 +213,10 @@ func (v *vendorRT) signal(err error, cctx context.Context, j *job) callOutcome {
 // the call has not answered by the vendor's observed 95th percentile a
 // second call goes out (within the hedge budget and a free gate slot) and
 // the first answer wins; the other is cancelled.
-func (v *vendorRT) fetch(cctx context.Context, j *job, cred hotelrates.Credential) ([]hotelrates.HotelOffers, error) {
+func (v *vendorRT) fetch(cctx context.Context, q hotelrates.Query, cred hotelrates.Credential) ([]hotelrates.HotelOffers, error) {
 	p95 := v.lat.p95()
 	if !v.cfg.Hedge || v.info.MaxBatch != 1 || v.info.Auth == hotelrates.AuthSession || p95 == 0 {
-		return v.vendor.Fetch(cctx, v.hc, cred, j.query)
+		return v.vendor.Fetch(cctx, v.hc, cred, q)
 	}
 	type answer struct {
 		offers []hotelrates.HotelOffers
@@ -223,7 +231,7 @@ func (v *vendorRT) fetch(cctx context.Context, j *job, cred hotelrates.Credentia
 		wg.Wait()
 	}()
 	wg.Go(func() {
-		o, err := v.vendor.Fetch(hctx, v.hc, cred, j.query)
+		o, err := v.vendor.Fetch(hctx, v.hc, cred, q)
 		answers <- answer{o, err, false}
 	})
 	timer := time.NewTimer(p95)
@@ -249,12 +257,12 @@ func (v *vendorRT) fetch(cctx context.Context, j *job, cred hotelrates.Credentia
 				v.metrics.hedges.WithLabelValues(v.name).Inc()
 				wg.Go(func() {
 					start := time.Now()
-					o, err := v.vendor.Fetch(hctx, v.hc, cred, j.query)
+					o, err := v.vendor.Fetch(hctx, v.hc, cred, q)
 					oc := outcomeNone
 					if err == nil {
 						oc = outcomeOK
 					}
-					v.gate.done(time.Since(start), len(j.query.HotelIDs), oc)
+					v.gate.done(time.Since(start), len(q.HotelIDs), oc)
 					answers <- answer{o, err, true}
 				})
 			}

@@ -23,6 +23,11 @@ type Metrics struct {
 	limit          *prometheus.GaugeVec
 	shed           *prometheus.CounterVec
 	searchesActive prometheus.Gauge
+	cacheHits      *prometheus.CounterVec
+	cacheMisses    *prometheus.CounterVec
+	coalesced      *prometheus.CounterVec
+	merged         *prometheus.CounterVec
+	batch          *prometheus.HistogramVec
 }
 
 // NewMetrics creates the engine's collectors and registers them with reg
@@ -82,11 +87,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		searchesActive: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hotelrates_searches_in_progress", Help: "Searches being answered.",
 		}),
+		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_cache_hits_total", Help: "Hotels answered from the rate cache.",
+		}, []string{"vendor"}),
+		cacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_cache_misses_total", Help: "Hotels not in the rate cache.",
+		}, []string{"vendor"}),
+		coalesced: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_coalesced_hotels_total", Help: "Hotels that joined another search's vendor call in flight.",
+		}, []string{"vendor"}),
+		merged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotelrates_batched_jobs_total", Help: "Queued jobs merged into another search's batch call.",
+		}, []string{"vendor"}),
+		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hotelrates_vendor_call_hotels", Help: "Hotels per vendor call.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 150, 200, 250},
+		}, []string{"vendor"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.searches, m.searchDuration, m.calls, m.callDuration, m.workers, m.queued,
 			m.inflight, m.dropped, m.refreshes, m.invalidations, m.hotels, m.throttled, m.hedges, m.breaker, m.limit,
-			m.shed, m.searchesActive)
+			m.shed, m.searchesActive, m.cacheHits, m.cacheMisses, m.coalesced, m.merged, m.batch)
 	}
 	return m
 }

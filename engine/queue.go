@@ -3,22 +3,49 @@ package engine
 import (
 	"container/heap"
 	"context"
+	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"hotelrates"
 )
 
-// job is one vendor call's worth of one search's work.
+// job is one vendor call's worth of work — a stay and up to MaxBatch
+// hotels — on behalf of one or more searches, its members. Several
+// searches share a job when they need the same hotel and stay at the same
+// time (coalescing), or when the queue worker merges their jobs for a
+// batch vendor (cross-request batching).
 type job struct {
-	ctx      context.Context // the search's: its deadline and cancellation
-	searchID string
-	deadline time.Time // for earliest-deadline-first
-	seq      uint64    // arrival order, for ties
-	query    hotelrates.Query
-	results  chan<- jobResult // buffered for every job of the search: sends never block
+	ctx      context.Context // ends when every member has left, or the engine stops
+	cancel   context.CancelCauseFunc
+	deadline time.Time // the earliest member's deadline: EDF order
+	seq      uint64
+	enqueued time.Time
+	stay     hotelrates.Stay
+	stayKey  string
+	hotels   []string // no duplicates
+
+	// Guarded by the vendor's fmu.
+	members []*member
+	active  int  // members that have not left
+	done    bool // answered, dropped or merged into another job
 }
 
-// jobResult is what a loader reports for one job.
+// member is one search's part in a job.
+type member struct {
+	searchID string
+	hotels   []string
+	results  chan<- jobResult // buffered for all of the search's parts: sends never block
+	shared   bool             // the search joined a job another search started
+	stop     func() bool      // stops the watch on the search's context
+
+	// Guarded by the vendor's fmu.
+	job  *job
+	left bool
+}
+
+// jobResult is what one member learns from a job.
 type jobResult struct {
 	vendor string
 	hotels []string
@@ -26,7 +53,116 @@ type jobResult struct {
 	err    error
 	calls  int // vendor calls made, retries included
 	errors int // vendor calls that failed
-	called bool
+	shared bool
+}
+
+var errAllLeft = errors.New("every search waiting for this call has ended")
+
+// newJob returns a job for hotels, registered as the flight for each of
+// them, with one member. The caller holds fmu.
+func (v *vendorRT) newJob(parent context.Context, stay hotelrates.Stay, hotels []string, m *member, deadline time.Time) *job {
+	ctx, cancel := context.WithCancelCause(parent)
+	j := &job{ctx: ctx, cancel: cancel, deadline: deadline, stay: stay, stayKey: stay.Key(), hotels: hotels, enqueued: time.Now()}
+	j.members, j.active = []*member{m}, 1
+	m.job = j
+	for _, h := range hotels {
+		v.flights[j.stayKey+"|"+h] = j
+	}
+	return j
+}
+
+// join adds a member to a job that is queued or in flight. The caller
+// holds fmu.
+func (j *job) join(m *member) {
+	m.job = j
+	j.members = append(j.members, m)
+	j.active++
+}
+
+// leave is called when a member's search ends. The last member to leave a
+// job that is not done cancels it: it is dropped from the queue or its
+// call is abandoned.
+func (v *vendorRT) leave(m *member) {
+	v.fmu.Lock()
+	defer v.fmu.Unlock()
+	if m.left {
+		return
+	}
+	m.left = true
+	j := m.job
+	j.active--
+	if j.active == 0 && !j.done {
+		v.forget(j)
+		j.cancel(errAllLeft)
+	}
+}
+
+// forget removes a job's flights. The caller holds fmu.
+func (v *vendorRT) forget(j *job) {
+	for _, h := range j.hotels {
+		if k := j.stayKey + "|" + h; v.flights[k] == j {
+			delete(v.flights, k)
+		}
+	}
+}
+
+// finish marks a job done and returns its members that still wait.
+func (v *vendorRT) finish(j *job) []*member {
+	v.fmu.Lock()
+	defer v.fmu.Unlock()
+	j.done = true
+	v.forget(j)
+	var out []*member
+	for _, m := range j.members {
+		if !m.left {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// deliver gives each waiting member of a finished job its share.
+func (v *vendorRT) deliver(j *job, offers []hotelrates.HotelOffers, err error, calls, errs int) {
+	members := v.finish(j)
+	var byHotel map[string]hotelrates.HotelOffers
+	if err == nil && len(members) > 1 {
+		byHotel = make(map[string]hotelrates.HotelOffers, len(offers))
+		for _, ho := range offers {
+			byHotel[ho.HotelID] = ho
+		}
+	}
+	for _, m := range members {
+		r := jobResult{vendor: v.name, hotels: m.hotels, err: err, calls: calls, errors: errs, shared: m.shared}
+		if err == nil {
+			if byHotel == nil {
+				r.offers = offers
+			} else {
+				for _, h := range m.hotels {
+					if ho, ok := byHotel[h]; ok {
+						r.offers = append(r.offers, ho)
+					}
+				}
+			}
+		}
+		if m.stop != nil {
+			m.stop()
+		}
+		m.results <- r
+	}
+}
+
+// searchIDs returns the ids of a job's searches, comma-separated, for the
+// archive.
+func (v *vendorRT) searchIDs(j *job) string {
+	v.fmu.Lock()
+	defer v.fmu.Unlock()
+	ids := make([]string, 0, len(j.members))
+	for _, m := range j.members {
+		if !slices.Contains(ids, m.searchID) {
+			ids = append(ids, m.searchID)
+		}
+	}
+	return strings.Join(ids, ",")
 }
 
 // edf is a min-heap of jobs by deadline, then arrival.
@@ -53,13 +189,19 @@ func (q *edf) Pop() any {
 // pool's size. It hands the earliest-deadline job to whichever loader is
 // free, starts a loader (up to the maximum) when a job has to wait, lets a
 // loader above the minimum retire after it idled, and drops jobs whose
-// search ended before they reached the vendor.
+// searches all ended before they reached the vendor. For a batch vendor it
+// merges other searches' queued jobs for the same stay into the job it
+// hands out, up to the batch limit, when they would otherwise wait for a
+// loader, or during the collection window.
 func (v *vendorRT) dispatch(ctx context.Context) {
 	var q edf
 	var seq uint64
 	workers := 0
 	sweep := time.NewTicker(time.Second)
 	defer sweep.Stop()
+	hold := time.NewTimer(time.Hour)
+	hold.Stop()
+	defer hold.Stop()
 	setWorkers := func(n int) {
 		workers = n
 		v.workers.Store(int64(n))
@@ -74,7 +216,7 @@ func (v *vendorRT) dispatch(ctx context.Context) {
 	}
 	setWorkers(v.cfg.MinWorkers)
 	for {
-		// Jobs of searches that already ended never reach the vendor.
+		// Jobs of searches that all ended never reach the vendor.
 		if len(q) > 0 && q[0].ctx.Err() != nil {
 			for len(q) > 0 && q[0].ctx.Err() != nil {
 				v.drop(heap.Pop(&q).(*job))
@@ -85,25 +227,31 @@ func (v *vendorRT) dispatch(ctx context.Context) {
 		var next *job
 		if len(q) > 0 {
 			next = q[0]
-			select {
-			case v.work <- next:
-				heap.Pop(&q)
-				setQueued()
-				continue
-			default:
+			if wait := v.holdFor(next); wait > 0 {
+				hold.Reset(wait) // the collection window: let other searches' hotels join
+			} else {
+				if v.info.MaxBatch > 1 && v.merge(&q) {
+					setQueued()
+				}
+				select {
+				case v.work <- next:
+					heap.Pop(&q)
+					setQueued()
+					continue
+				default:
+				}
+				if workers < v.cfg.MaxWorkers {
+					v.startLoader(ctx)
+					setWorkers(workers + 1)
+				}
+				out = v.work
 			}
-			if workers < v.cfg.MaxWorkers {
-				v.startLoader(ctx)
-				setWorkers(workers + 1)
-			}
-			out = v.work
 		}
 		select {
 		case js := <-v.submit:
 			for _, j := range js {
 				if len(q) >= v.cfg.QueueLimit {
-					j.results <- jobResult{vendor: v.name, hotels: j.query.HotelIDs,
-						err: hotelrates.Errorf(hotelrates.CodeOverloaded, "", "vendor %s queue is full", v.name)}
+					v.deliver(j, nil, hotelrates.Errorf(hotelrates.CodeOverloaded, "", "vendor %s queue is full", v.name), 0, 0)
 					continue
 				}
 				seq++
@@ -114,6 +262,7 @@ func (v *vendorRT) dispatch(ctx context.Context) {
 		case out <- next:
 			heap.Pop(&q)
 			setQueued()
+		case <-hold.C:
 		case reply := <-v.retire:
 			ok := workers > v.cfg.MinWorkers
 			if ok {
@@ -135,21 +284,110 @@ func (v *vendorRT) dispatch(ctx context.Context) {
 			setQueued()
 		case <-ctx.Done():
 			for _, j := range q {
-				j.results <- jobResult{vendor: v.name, hotels: j.query.HotelIDs, err: errStopped}
+				v.deliver(j, nil, errStopped, 0, 0)
 			}
 			return
 		}
 	}
 }
 
-func (v *vendorRT) drop(j *job) {
-	v.metrics.dropped.WithLabelValues(v.name).Inc()
-	j.results <- jobResult{vendor: v.name, hotels: j.query.HotelIDs, err: context.Cause(j.ctx)}
+// holdFor returns how long the head job should wait in the collection
+// window for other searches' hotels: only for a batch vendor with a
+// window, a job with room for more hotels, and never so long that the
+// job could miss its deadline.
+func (v *vendorRT) holdFor(j *job) time.Duration {
+	if v.cfg.BatchWindow <= 0 || v.info.MaxBatch <= 1 || len(j.hotels) >= v.info.MaxBatch {
+		return 0
+	}
+	wait := time.Until(j.enqueued.Add(v.cfg.BatchWindow))
+	if slack := time.Until(j.deadline) - 2*v.gate.latency(); wait > slack {
+		return 0
+	}
+	return wait
 }
 
-// enqueue hands a search's jobs to the vendor's queue worker, or gives up
-// when ctx ends.
+// merge folds other searches' queued jobs for the head job's stay into it,
+// up to the batch limit, when they would otherwise wait for a loader (or
+// a collection window is set). It reports whether it merged any.
+func (v *vendorRT) merge(q *edf) bool {
+	head := (*q)[0]
+	_, inflight, _ := v.gate.state()
+	limit, _, _ := v.gate.state()
+	if v.cfg.BatchWindow <= 0 && len(*q) <= int(limit)-inflight {
+		return false // every queued job can start now: merging would only slow the head
+	}
+	v.fmu.Lock()
+	defer v.fmu.Unlock()
+	mine := map[string]bool{}
+	for _, m := range head.members {
+		mine[m.searchID] = true
+	}
+	merged := false
+	kept := (*q)[:1]
+	for _, k := range (*q)[1:] {
+		if k.stayKey != head.stayKey || k.done || k.ctx.Err() != nil || len(head.hotels) >= v.info.MaxBatch || sharesSearch(k, mine) {
+			kept = append(kept, k)
+			continue
+		}
+		var add []string
+		for _, h := range k.hotels {
+			if !slices.Contains(head.hotels, h) {
+				add = append(add, h)
+			}
+		}
+		if len(head.hotels)+len(add) > v.info.MaxBatch {
+			kept = append(kept, k)
+			continue
+		}
+		head.hotels = append(head.hotels, add...)
+		for _, m := range k.members {
+			m.job = head
+			head.members = append(head.members, m)
+			if !m.left {
+				head.active++
+			}
+			mine[m.searchID] = true
+		}
+		for _, h := range k.hotels {
+			v.flights[k.stayKey+"|"+h] = head
+		}
+		if k.deadline.Before(head.deadline) {
+			head.deadline = k.deadline
+		}
+		k.done = true
+		k.cancel(errors.New("merged into another call"))
+		v.metrics.merged.WithLabelValues(v.name).Inc()
+		merged = true
+	}
+	if !merged {
+		return false
+	}
+	clear((*q)[len(kept):])
+	*q = kept
+	heap.Init(q)
+	return true
+}
+
+func sharesSearch(j *job, ids map[string]bool) bool {
+	for _, m := range j.members {
+		if ids[m.searchID] {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *vendorRT) drop(j *job) {
+	v.metrics.dropped.WithLabelValues(v.name).Inc()
+	v.deliver(j, nil, context.Cause(j.ctx), 0, 0)
+}
+
+// enqueue hands a search's new jobs to the vendor's queue worker, or gives
+// up when ctx ends.
 func (v *vendorRT) enqueue(ctx context.Context, jobs []*job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
 	select {
 	case v.submit <- jobs:
 		return nil
@@ -158,4 +396,82 @@ func (v *vendorRT) enqueue(ctx context.Context, jobs []*job) error {
 	case <-v.stopped:
 		return errStopped
 	}
+}
+
+// vendorPlan is how one search's hotels are answered by one vendor.
+type vendorPlan struct {
+	hits    []hit
+	attach  []attachment
+	batches [][]string
+}
+
+type hit struct {
+	hotel string
+	c     cached
+}
+
+type attachment struct {
+	job    *job
+	hotels []string
+}
+
+// classify sorts a search's hotels for the vendor: answered by the rate
+// cache (unless fresh), joining a call already queued or in flight for the
+// same hotel and stay, or needing new calls, planned into batches.
+func (v *vendorRT) classify(stay hotelrates.Stay, hotels []string, fresh bool) *vendorPlan {
+	p := &vendorPlan{}
+	key := stay.Key()
+	var todo []string
+	at := map[*job]int{}
+	v.fmu.Lock()
+	for _, h := range hotels {
+		if !fresh {
+			if c, ok := v.lookup(key, h); ok {
+				p.hits = append(p.hits, hit{h, c})
+				continue
+			}
+		}
+		if j := v.flights[key+"|"+h]; j != nil && !j.done && j.ctx.Err() == nil {
+			i, ok := at[j]
+			if !ok {
+				i = len(p.attach)
+				at[j] = i
+				p.attach = append(p.attach, attachment{job: j})
+			}
+			p.attach[i].hotels = append(p.attach[i].hotels, h)
+			continue
+		}
+		todo = append(todo, h)
+	}
+	v.fmu.Unlock()
+	p.batches = plan(todo, v.info.MaxBatch, v.cfg.MaxWorkers)
+	return p
+}
+
+// place creates the search's members: new jobs for its batches, and a
+// place in the jobs it joins (a new job instead, if one ended meanwhile).
+// Each member watches the search's context and leaves when it ends. It
+// returns the new jobs, to be queued.
+func (v *vendorRT) place(parent, search context.Context, searchID string, stay hotelrates.Stay, deadline time.Time, p *vendorPlan, results chan<- jobResult) []*job {
+	var jobs []*job
+	v.fmu.Lock()
+	defer v.fmu.Unlock()
+	newMember := func(hotels []string, shared bool) *member {
+		m := &member{searchID: searchID, hotels: hotels, results: results, shared: shared}
+		m.stop = context.AfterFunc(search, func() { v.leave(m) })
+		return m
+	}
+	for _, b := range p.batches {
+		jobs = append(jobs, v.newJob(parent, stay, b, newMember(b, false), deadline))
+	}
+	for _, a := range p.attach {
+		if !a.job.done && a.job.ctx.Err() == nil {
+			a.job.join(newMember(a.hotels, true))
+			v.coalesced.Add(int64(len(a.hotels)))
+			v.metrics.coalesced.WithLabelValues(v.name).Add(float64(len(a.hotels)))
+			continue
+		}
+		jobs = append(jobs, v.newJob(parent, stay, a.hotels, newMember(a.hotels, false), deadline))
+	}
+	return jobs
 }

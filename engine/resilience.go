@@ -140,7 +140,7 @@ func newBreaker(name string, failures int, cooldown time.Duration, onChange func
 		Timeout:     cooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
 			return c.ConsecutiveFailures >= uint32(failures) ||
-				(c.Requests >= 20 && c.TotalFailures*2 >= c.Requests)
+				(c.Requests >= 4*uint32(failures) && c.TotalFailures*2 >= c.Requests)
 		},
 		// Only the vendor's own failures count; a search that ended, a
 		// request the vendor refused or a throttle do not trip the breaker.

@@ -24,6 +24,8 @@ type SearchRequest struct {
 	Currency  string   `json:"currency,omitempty"` // default USD
 	Vendors   []string `json:"vendors,omitempty"`
 	TimeoutMS *int64   `json:"timeout_ms,omitempty"`
+	// Fresh skips the rate cache.
+	Fresh bool `json:"fresh,omitempty"`
 }
 
 // Offer is one offer in an answer.
@@ -32,10 +34,21 @@ type Offer = hotelrates.Offer
 // Hotel is one hotel of an answer: every vendor's offers for it, cheapest
 // first.
 type Hotel struct {
-	Type     string  `json:"type,omitempty"` // "hotel" in a stream
-	HotelID  string  `json:"hotel_id"`
-	Complete bool    `json:"complete"`
-	Offers   []Offer `json:"offers"`
+	Type     string   `json:"type,omitempty"` // "hotel" in a stream
+	HotelID  string   `json:"hotel_id"`
+	Complete bool     `json:"complete"`
+	Offers   []Offer  `json:"offers"`
+	Sources  []Source `json:"sources,omitempty"`
+}
+
+// Source says where one vendor's answer for a hotel came from.
+type Source struct {
+	Vendor string `json:"vendor"`
+	// Cached answers came from the rate cache, AgeMS old.
+	Cached bool  `json:"cached"`
+	AgeMS  int64 `json:"age_ms,omitempty"`
+	// Shared answers came from a vendor call shared with another search.
+	Shared bool `json:"shared,omitempty"`
 }
 
 // VendorStatus is one vendor's outcome in an answer.
@@ -94,7 +107,11 @@ func HotelFromResult(h hotelrates.HotelResult, typ string) Hotel {
 	if offers == nil {
 		offers = []Offer{}
 	}
-	return Hotel{Type: typ, HotelID: h.HotelID, Complete: h.Complete, Offers: offers}
+	out := Hotel{Type: typ, HotelID: h.HotelID, Complete: h.Complete, Offers: offers}
+	for _, src := range h.Sources {
+		out.Sources = append(out.Sources, Source{Vendor: src.Vendor, Cached: src.Cached, AgeMS: src.Age.Milliseconds(), Shared: src.Shared})
+	}
+	return out
 }
 
 // VendorsFromResult converts vendor statuses to their wire form.
@@ -136,7 +153,7 @@ func DecodeSearch(r io.Reader, limit int64) (hotelrates.Search, error) {
 // Search converts the request to a search, applying the defaults (2
 // adults, 1 room, USD). Errors name the offending field.
 func (req SearchRequest) Search() (hotelrates.Search, error) {
-	s := hotelrates.Search{HotelIDs: req.HotelIDs, Vendors: req.Vendors, Stay: hotelrates.Stay{Adults: 2, Rooms: 1, Currency: "USD"}}
+	s := hotelrates.Search{HotelIDs: req.HotelIDs, Vendors: req.Vendors, Fresh: req.Fresh, Stay: hotelrates.Stay{Adults: 2, Rooms: 1, Currency: "USD"}}
 	var err error
 	if req.CheckIn == "" {
 		return s, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "check_in", "check_in is required (YYYY-MM-DD)")

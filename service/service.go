@@ -113,6 +113,7 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 			MinConcurrency: v.MinConcurrency, RateLimit: v.RateLimit, Burst: v.Burst,
 			RetryAttempts: v.RetryAttempts, RetryBackoff: v.RetryBackoff, RetryBudget: v.RetryBudget,
 			BreakerFailures: v.BreakerFailures, BreakerCooldown: v.BreakerCooldown, Hedge: v.Hedge, HedgeBudget: v.HedgeBudget,
+			CacheTTL: *v.CacheTTL, CacheEmptyTTL: v.CacheEmptyTTL, CacheSize: v.CacheSize, BatchWindow: v.BatchWindow,
 		})
 	}
 	s.Engine, err = engine.New(engine.Options{

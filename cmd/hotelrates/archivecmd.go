@@ -111,7 +111,7 @@ func runArchive(ctx context.Context, args []string, getenv func(string) string, 
 			fmt.Fprintf(stderr, "%s: %v\n", o.Key, err)
 		}
 		for _, ex := range exs {
-			if ex.SearchID == *searchID {
+			if hasSearch(ex.SearchID, *searchID) {
 				enc.Encode(ex)
 				found++
 			}
@@ -123,7 +123,7 @@ func runArchive(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		exs, _ := archive.ReadSpoolSegment(s)
 		for _, ex := range exs {
-			if ex.SearchID == *searchID {
+			if hasSearch(ex.SearchID, *searchID) {
 				enc.Encode(ex)
 				found++
 			}
@@ -134,3 +134,14 @@ func runArchive(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// hasSearch reports whether a record's search ids (comma-separated: a call
+// shared by searches) include id.
+func hasSearch(ids, id string) bool {
+	for _, x := range strings.Split(ids, ",") {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

@@ -185,7 +185,7 @@ func TestServeEmbeddedDefaultSearchAndGracefulShutdown(t *testing.T) {
 	if err := run(context.Background(), []string{"archive", "show", "--config", cfg, "--search-id", searchID}, noenv, &show, &showErr); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(show.String(), `"search_id":"`+searchID+`"`); n < 3 || !strings.Contains(showErr.String(), fmt.Sprintf("%d records of search", n)) {
+	if n := strings.Count(show.String(), searchID); n < 3 || !strings.Contains(showErr.String(), fmt.Sprintf("%d records of search", n)) {
 		t.Errorf("archive show found %d records:\n%s\n%s", n, show.String(), showErr.String())
 	}
 	sink, err := archive.NewDirSink(filepath.Join(dir, "archive"))
