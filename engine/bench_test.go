@@ -39,3 +39,28 @@ func BenchmarkSearch200(b *testing.B) {
 	b.ReportMetric(float64(floor.Microseconds())/1000, "floor_ms")
 	b.ReportMetric(float64(mean)/float64(floor), "x_floor")
 }
+
+// BenchmarkCachedSearch100 is a 100-hotel search over the three sandbox
+// vendors answered wholly from the rate cache: the engine's own cost of a
+// search without vendor work.
+func BenchmarkCachedSearch100(b *testing.B) {
+	cfg := sandbox.DefaultConfig()
+	sim := startSim(b, cfg)
+	e := newEngine(b, sim, withCache(time.Hour))
+	hotels := sandbox.HotelIDs(1, 100)
+	st := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-03-10"), CheckOut: hotelrates.MustDate("2027-03-12"), Adults: 2, Rooms: 1, Currency: "USD"}
+	if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: st}); err != nil {
+		b.Fatal(err)
+	}
+	calls := sim.Stats()[sandbox.Solo].RateCalls
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: st})
+		if err != nil || !res.Complete {
+			b.Fatalf("err %v, %+v", err, res.Vendors)
+		}
+	}
+	if sim.Stats()[sandbox.Solo].RateCalls != calls {
+		b.Fatal("the cached search called the vendor")
+	}
+}
