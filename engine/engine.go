@@ -544,8 +544,11 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 		return hotelrates.Result{}, &hotelrates.Error{Code: hotelrates.CodeOverloaded, RetryAfter: time.Second,
 			Message: fmt.Sprintf("%d searches in progress, the most this service takes; retry shortly", e.opts.MaxSearches)}
 	}
-	defer e.searching.Add(-1)
-	e.metrics.searchesActive.Set(float64(e.searching.Load()))
+	e.metrics.searchesActive.Inc()
+	defer func() {
+		e.searching.Add(-1)
+		e.metrics.searchesActive.Dec()
+	}()
 	for _, v := range vendors {
 		if wait := v.backlog(); wait > timeout/2 {
 			e.metrics.shed.WithLabelValues("backlog").Inc()

@@ -311,8 +311,7 @@ func (v *vendorRT) holdFor(j *job) time.Duration {
 // a collection window is set). It reports whether it merged any.
 func (v *vendorRT) merge(q *edf) bool {
 	head := (*q)[0]
-	_, inflight, _ := v.gate.state()
-	limit, _, _ := v.gate.state()
+	limit, inflight, _ := v.gate.state()
 	if v.cfg.BatchWindow <= 0 && len(*q) <= int(limit)-inflight {
 		return false // every queued job can start now: merging would only slow the head
 	}
