@@ -565,22 +565,17 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 
 	// Per vendor: hotels the cache answers, hotels that join a call
 	// another search has queued or in flight, and new calls for the rest.
-	plans := make([]*vendorPlan, len(vendors))
-	parts := 0
-	for i, v := range vendors {
-		plans[i] = v.classify(s.Stay, hotels, s.Fresh)
-		parts += len(plans[i].attach) + len(plans[i].batches)
+	results := newInbox()
+	pending := 0
+	for _, v := range vendors {
+		p := v.plan(e.ctx, sctx, s.ID, s.Stay, hotels, s.Fresh, deadline, results)
+		pending += p.parts
 		v.metrics.hotels.WithLabelValues(v.name).Add(float64(len(hotels)))
-		for _, h := range plans[i].hits {
+		for _, h := range p.hits {
 			agg.addCached(v.name, h.hotel, h.c)
 		}
-	}
-	results := make(chan jobResult, parts)
-	pending := parts
-	for i, v := range vendors {
-		jobs := v.place(e.ctx, sctx, s.ID, s.Stay, deadline, plans[i], results)
-		if err := v.enqueue(sctx, jobs); err != nil {
-			for _, j := range jobs {
+		if err := v.enqueue(sctx, p.jobs); err != nil {
+			for _, j := range p.jobs {
 				v.deliver(j, nil, err, 0, 0)
 			}
 		}
@@ -601,9 +596,11 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 loop:
 	for pending > 0 && emitErr == nil {
 		select {
-		case r := <-results:
-			pending--
-			agg.add(r)
+		case <-results.notify:
+			for _, r := range results.take() {
+				pending--
+				agg.add(r)
+			}
 			for _, h := range agg.ready() {
 				emit(h)
 			}

@@ -18,9 +18,9 @@ import (
 // many calls wait in the vendor's own queue (limit x (1 - baseline/RTT)),
 // grows by about one per round trip while that queue is short, shrinks by
 // one when it grows long, and falls by a quarter on a 429, a 503 or a
-// timeout; after such a cut it stays below the limit at which the vendor
-// pushed back, a ceiling that climbs by one every 30 s, so a vendor with
-// a short queue is not pushed into 429s again and again. The baseline is, per batch-size class, the lowest 10th
+// timeout; after such a cut it stays under 90% of the limit at which the
+// vendor pushed back, a ceiling that climbs by one every 30 s, so a vendor
+// with a short queue is not pushed into 429s again and again. The baseline is, per batch-size class, the lowest 10th
 // percentile of latency over recent windows, so jitter is not mistaken for
 // queueing. Its state is small and private: a mutex guards it.
 type gate struct {
@@ -52,8 +52,8 @@ type rttClass struct {
 const (
 	rttWindow   = 50
 	rttWindows  = 8
-	vegasAlpha  = 3.0 // queue estimates below alpha*log10(limit) grow the limit
-	vegasBeta   = 6.0 // above beta*log10(limit) shrink it
+	vegasAlpha  = 2.0 // queue estimates below alpha*log10(limit) grow the limit
+	vegasBeta   = 4.0 // above beta*log10(limit) shrink it
 	cutFactor   = 0.75
 	cutFallback = 100 * time.Millisecond // spacing of cuts before any latency is known
 	capRecovery = 30 * time.Second       // how often the post-congestion ceiling may climb by one
@@ -187,7 +187,7 @@ func (g *gate) cut(now time.Time, f float64) {
 		spacing = cutFallback
 	}
 	if now.Sub(g.lastCut) > spacing {
-		g.cap = max(g.floor, min(g.cap, float64(int(g.limit))-1))
+		g.cap = max(g.floor, min(g.cap, g.limit*0.9))
 		g.capGrown = now
 		g.limit = max(g.floor, g.limit*f)
 		g.lastCut = now

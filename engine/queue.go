@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"hotelrates"
@@ -36,9 +37,9 @@ type job struct {
 type member struct {
 	searchID string
 	hotels   []string
-	results  chan<- jobResult // buffered for all of the search's parts: sends never block
-	shared   bool             // the search joined a job another search started
-	stop     func() bool      // stops the watch on the search's context
+	results  *inbox
+	shared   bool        // the search joined a job another search started
+	stop     func() bool // stops the watch on the search's context
 
 	// Guarded by the vendor's fmu.
 	job  *job
@@ -147,8 +148,38 @@ func (v *vendorRT) deliver(j *job, offers []hotelrates.HotelOffers, err error, c
 		if m.stop != nil {
 			m.stop()
 		}
-		m.results <- r
+		m.results.put(r)
 	}
+}
+
+// inbox collects one search's job results. Putting never blocks, and it
+// holds only the results that arrived: its size follows the work, not a
+// guess made in advance.
+type inbox struct {
+	mu     sync.Mutex
+	items  []jobResult
+	notify chan struct{} // buffered 1: something arrived
+}
+
+func newInbox() *inbox { return &inbox{notify: make(chan struct{}, 1)} }
+
+func (b *inbox) put(r jobResult) {
+	b.mu.Lock()
+	b.items = append(b.items, r)
+	b.mu.Unlock()
+	select {
+	case b.notify <- struct{}{}:
+	default:
+	}
+}
+
+// take returns what arrived since the last take.
+func (b *inbox) take() []jobResult {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	items := b.items
+	b.items = nil
+	return items
 }
 
 // searchIDs returns the ids of a job's searches, comma-separated, for the
@@ -399,9 +430,9 @@ func (v *vendorRT) enqueue(ctx context.Context, jobs []*job) error {
 
 // vendorPlan is how one search's hotels are answered by one vendor.
 type vendorPlan struct {
-	hits    []hit
-	attach  []attachment
-	batches [][]string
+	hits  []hit  // answered by the rate cache
+	jobs  []*job // new calls, to be queued
+	parts int    // results to wait for: new jobs and jobs joined
 }
 
 type hit struct {
@@ -409,20 +440,25 @@ type hit struct {
 	c     cached
 }
 
-type attachment struct {
-	job    *job
-	hotels []string
-}
-
-// classify sorts a search's hotels for the vendor: answered by the rate
-// cache (unless fresh), joining a call already queued or in flight for the
-// same hotel and stay, or needing new calls, planned into batches.
-func (v *vendorRT) classify(stay hotelrates.Stay, hotels []string, fresh bool) *vendorPlan {
+// plan decides how the vendor answers a search's hotels: from the rate
+// cache (unless fresh), by joining a call already queued or in flight for
+// the same hotel and stay, or with new calls, planned into batches. It
+// creates the search's members, each watching the search's context to
+// leave when it ends. One hold of fmu covers deciding and joining, so two
+// searches arriving together share calls instead of racing to start them.
+func (v *vendorRT) plan(parent, search context.Context, searchID string, s hotelrates.Stay, hotels []string, fresh bool, deadline time.Time, results *inbox) *vendorPlan {
 	p := &vendorPlan{}
-	key := stay.Key()
+	key := s.Key()
 	var todo []string
-	at := map[*job]int{}
+	joined := map[*job][]string{}
+	var order []*job
+	newMember := func(hotels []string, shared bool) *member {
+		m := &member{searchID: searchID, hotels: hotels, results: results, shared: shared}
+		m.stop = context.AfterFunc(search, func() { v.leave(m) })
+		return m
+	}
 	v.fmu.Lock()
+	defer v.fmu.Unlock()
 	for _, h := range hotels {
 		if !fresh {
 			if c, ok := v.lookup(key, h); ok {
@@ -431,46 +467,22 @@ func (v *vendorRT) classify(stay hotelrates.Stay, hotels []string, fresh bool) *
 			}
 		}
 		if j := v.flights[key+"|"+h]; j != nil && !j.done && j.ctx.Err() == nil {
-			i, ok := at[j]
-			if !ok {
-				i = len(p.attach)
-				at[j] = i
-				p.attach = append(p.attach, attachment{job: j})
+			if _, ok := joined[j]; !ok {
+				order = append(order, j)
 			}
-			p.attach[i].hotels = append(p.attach[i].hotels, h)
+			joined[j] = append(joined[j], h)
 			continue
 		}
 		todo = append(todo, h)
 	}
-	v.fmu.Unlock()
-	p.batches = plan(todo, v.info.MaxBatch, v.cfg.MaxWorkers)
+	for _, j := range order {
+		j.join(newMember(joined[j], true))
+		v.coalesced.Add(int64(len(joined[j])))
+		v.metrics.coalesced.WithLabelValues(v.name).Add(float64(len(joined[j])))
+	}
+	for _, b := range plan(todo, v.info.MaxBatch, v.cfg.MaxWorkers) {
+		p.jobs = append(p.jobs, v.newJob(parent, s, b, newMember(b, false), deadline))
+	}
+	p.parts = len(order) + len(p.jobs)
 	return p
-}
-
-// place creates the search's members: new jobs for its batches, and a
-// place in the jobs it joins (a new job instead, if one ended meanwhile).
-// Each member watches the search's context and leaves when it ends. It
-// returns the new jobs, to be queued.
-func (v *vendorRT) place(parent, search context.Context, searchID string, stay hotelrates.Stay, deadline time.Time, p *vendorPlan, results chan<- jobResult) []*job {
-	var jobs []*job
-	v.fmu.Lock()
-	defer v.fmu.Unlock()
-	newMember := func(hotels []string, shared bool) *member {
-		m := &member{searchID: searchID, hotels: hotels, results: results, shared: shared}
-		m.stop = context.AfterFunc(search, func() { v.leave(m) })
-		return m
-	}
-	for _, b := range p.batches {
-		jobs = append(jobs, v.newJob(parent, stay, b, newMember(b, false), deadline))
-	}
-	for _, a := range p.attach {
-		if !a.job.done && a.job.ctx.Err() == nil {
-			a.job.join(newMember(a.hotels, true))
-			v.coalesced.Add(int64(len(a.hotels)))
-			v.metrics.coalesced.WithLabelValues(v.name).Add(float64(len(a.hotels)))
-			continue
-		}
-		jobs = append(jobs, v.newJob(parent, stay, a.hotels, newMember(a.hotels, false), deadline))
-	}
-	return jobs
 }

@@ -29,6 +29,7 @@ func TestFaultsStillGiveGroundTruth(t *testing.T) {
 	e := newEngine(t, sim, func(o *engine.Options) {
 		for i := range o.Vendors {
 			o.Vendors[i].CallTimeout = 300 * time.Millisecond // cuts hangs and slow bodies
+			o.Vendors[i].BreakerFailures = 50                 // this test is about retries, not the breaker
 		}
 	})
 	total, incomplete := 0, 0
@@ -187,14 +188,14 @@ func TestAdaptiveConcurrencySettlesBelowRealCapacity(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(4 * time.Second)
+	time.Sleep(5 * time.Second)
 	early := sim.Stats()[sandbox.Solo].Throttled
 	time.Sleep(2 * time.Second)
 	late := sim.Stats()[sandbox.Solo].Throttled
 	close(stop)
 	wg.Wait()
 	st := e.Vendors()[0]
-	t.Logf("429s in the first 4 s: %d, in the next 2 s: %d; limit %.1f, peak in flight %d", early, late-early, st.ConcurrencyLimit, st.PeakInFlight)
+	t.Logf("429s in the first 5 s: %d, in the next 2 s: %d; limit %.1f, peak in flight %d", early, late-early, st.ConcurrencyLimit, st.PeakInFlight)
 	if early == 0 {
 		t.Error("no 429 at first: the test does not overload the vendor")
 	}
