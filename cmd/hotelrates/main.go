@@ -6,6 +6,7 @@
 //	search     run one search and print a table
 //	vendorsim  run the vendor sandbox on its own
 //	archive    list archived segments, or print the records of one search
+//	loadtest   measure latency against the physical floor, with baselines
 //
 // Run `hotelrates <subcommand> -h` for flags.
 package main
@@ -41,6 +42,7 @@ commands:
   search     run one search and print a table
   vendorsim  run the vendor sandbox on its own
   archive    list archived segments, or print the records of one search
+  loadtest   measure latency against the physical floor, with baselines; writes a report
 `
 
 // run is the whole program, testable: it returns when ctx ends or the
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, rest, getenv, log, stdout, stderr)
 	case "search":
 		return runSearch(ctx, rest, getenv, log, stdout, stderr)
+	case "loadtest":
+		return runLoadtest(ctx, rest, getenv, log, stdout, stderr)
 	case "archive":
 		return runArchive(ctx, rest, getenv, stdout, stderr)
 	case "vendorsim":

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"hotelrates/loadtest"
+	"hotelrates/sandbox"
+)
+
+// runLoadtest runs the load-test scenarios and writes results.json,
+// report.md and the plots into --out.
+func runLoadtest(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "quick variants: all scenarios in under two minutes on two cores")
+	out := fs.String("out", "loadtest-out", "directory for results.json, report.md and the plots")
+	scenarios := fs.String("scenarios", "", "comma-separated scenarios (default all: "+strings.Join(loadtest.ScenarioNames, ",")+")")
+	strategies := fs.String("strategies", "", "comma-separated strategies (default all: "+strings.Join(loadtest.Strategies, ",")+")")
+	server := fs.String("server", "", "a running hotelrates server's URL (default: start the service and sandbox in-process)")
+	sandboxURL := fs.String("sandbox-url", "", "with --server: the running sandbox's URL (its /_sandbox/stats, and the baselines' vendors)")
+	sandboxFile := fs.String("sandbox", "", "with --server: the running sandbox's YAML config (credentials and the floor's inputs; default the defaults)")
+	direct := fs.Bool("direct", false, "embedded only: call the engine in-process instead of through the HTTP API")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("loadtest takes no arguments, got %q", fs.Args())
+	}
+	opts := loadtest.Options{Quick: *quick, ServerURL: *server, SandboxURL: *sandboxURL, Direct: *direct, Logger: log}
+	if *scenarios != "" {
+		opts.Only = strings.Split(*scenarios, ",")
+	}
+	if *strategies != "" {
+		opts.Strategies = strings.Split(*strategies, ",")
+	}
+	if *sandboxFile != "" {
+		if *server == "" {
+			return fmt.Errorf("--sandbox describes a running sandbox: it needs --server and --sandbox-url")
+		}
+		sc, err := sandbox.LoadConfig(*sandboxFile)
+		if err != nil {
+			return err
+		}
+		opts.SandboxConfig = &sc
+	}
+	if *direct && *server != "" {
+		return fmt.Errorf("--direct needs the embedded service, not --server")
+	}
+	rep, err := loadtest.Run(ctx, opts)
+	if rep != nil && len(rep.Results) > 0 {
+		if werr := loadtest.WriteFiles(*out, rep); werr != nil && err == nil {
+			err = werr
+		}
+		printSummary(stdout, rep)
+		fmt.Fprintf(stdout, "\nwrote %s/results.json and %s/report.md (wall time %s)\n", *out, *out, rep.Wall.Round(100*time.Millisecond))
+	}
+	return err
+}
+
+func printSummary(w io.Writer, rep *loadtest.Report) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "SCENARIO\tSTRATEGY\tHOTELS\tLOAD\tSEARCHES\tP50 MS\tP99 MS\tFLOOR MS\tERRORS\tSHED\tVENDOR 429\tPEAK GOROUTINES\t")
+	for _, r := range rep.Results {
+		load := "-"
+		switch {
+		case r.Users > 0:
+			load = fmt.Sprintf("%d users", r.Users)
+		case r.OfferedRPS > 0:
+			load = fmt.Sprintf("%.0f/s", r.OfferedRPS)
+		}
+		var n429 int64
+		for _, v := range r.Vendor429 {
+			n429 += v
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t\n",
+			r.Scenario, r.Strategy, r.Hotels, load, r.Searches, r.P50MS, r.P99MS, r.FloorMS, r.Errors, r.Shed, n429, r.PeakGoroutines)
+	}
+	tw.Flush()
+}

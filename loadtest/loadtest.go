@@ -1,0 +1,586 @@
+// Package loadtest measures hotelrates against the physical floor of its
+// vendors and against the simpler designs it replaces. It runs scenarios
+// (scaling, mixed, crowd, overload) with an open-model load generator (a
+// fixed arrival rate, so overload shows in the tail instead of slowing the
+// arrivals), for three strategies on the same sandbox settings:
+//
+//   - sequential: one vendor call after another;
+//   - goroutine-per-hotel: one goroutine per hotel and vendor, unbounded;
+//   - workers: the engine, through the service's API.
+//
+// Each scenario x strategy x size gives a Result: latency percentiles, the
+// floor from the sandbox's settings (sandbox.SearchFloor), what the vendors
+// saw (calls, 429s, peak calls in service), peak goroutines and memory, and
+// errors. WriteResults and WriteReport turn them into results.json and
+// report.md with plots. The command is `hotelrates loadtest`.
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hotelrates"
+	"hotelrates/sandbox"
+)
+
+// The strategies compared.
+const (
+	Sequential        = "sequential"
+	GoroutinePerHotel = "goroutine-per-hotel"
+	Workers           = "workers"
+)
+
+// Strategies lists the strategies in the order they run in a scenario:
+// the engine first, so the baselines' session logins (which evict the
+// oldest session of the shared sandbox account) never disturb it.
+var Strategies = []string{Workers, Sequential, GoroutinePerHotel}
+
+// The scenarios.
+const (
+	Scaling  = "scaling"
+	Mixed    = "mixed"
+	Crowd    = "crowd"
+	Overload = "overload"
+)
+
+// ScenarioNames lists the scenarios in the order they run.
+var ScenarioNames = []string{Scaling, Mixed, Crowd, Overload}
+
+// Scenario is one load shape on one sandbox setting.
+type Scenario struct {
+	// Name is one of ScenarioNames (or any name for a custom scenario).
+	Name string
+	// Title says what it measures, for the report.
+	Title string
+	// Sandbox is the vendors' behaviour: fixed latencies (no jitter), so
+	// the floor is exact.
+	Sandbox sandbox.Config
+	// Vendors searched.
+	Vendors []string
+	// Timeout is every search's deadline.
+	Timeout time.Duration
+	// Steps are the runs, in order.
+	Steps []Step
+	// Notes go into the report under the scenario.
+	Notes []string
+}
+
+// Step is one run of a scenario: searches of Hotels hotels, arriving one
+// after another (Rate 0 and Users 0), all at once (Users), or at a fixed
+// Rate.
+type Step struct {
+	// Strategy restricts the step to one strategy; empty means all.
+	Strategy string
+	// Hotels per search.
+	Hotels int
+	// Searches is how many searches are made (with Users: Users).
+	Searches int
+	// Users, when set, starts that many searches at once.
+	Users int
+	// Rate, when set, is the arrival rate in searches per second;
+	// Load is that rate as a fraction of the capacity, for the report.
+	Rate float64
+	Load float64
+}
+
+// Options configure Run.
+type Options struct {
+	// Quick selects the quick variants (all together in under two minutes
+	// on two cores) when Scenarios is empty.
+	Quick bool
+	// Scenarios to run; default DefaultScenarios(Quick) filtered by Only.
+	Scenarios []Scenario
+	// Only names the scenarios to run (default all).
+	Only []string
+	// Strategies to compare (default all, in the order of Strategies).
+	Strategies []string
+	// ServerURL and SandboxURL, when set, target a running service and its
+	// sandbox instead of starting them in-process; SandboxConfig must then
+	// be that sandbox's settings (credentials, and the floor's inputs): the
+	// scenarios' own sandbox settings cannot be applied to it.
+	ServerURL, SandboxURL string
+	SandboxConfig         *sandbox.Config
+	// Direct calls the embedded engine in-process instead of through the
+	// service's HTTP API.
+	Direct bool
+	// Logger reports progress (default slog.Default()); ServiceLogger is
+	// the embedded service's (default: Logger, warnings and up only).
+	Logger        *slog.Logger
+	ServiceLogger *slog.Logger
+}
+
+// Result is one scenario x strategy x step. Latencies are in milliseconds.
+// It is one object of results.json.
+type Result struct {
+	Scenario string   `json:"scenario"`
+	Strategy string   `json:"strategy"`
+	Hotels   int      `json:"hotels"`
+	Vendors  []string `json:"vendors"`
+	// Searches sent; Users started at once (crowd); OfferedRPS the arrival
+	// rate and OfferedLoad its fraction of CapacityRPS (overload).
+	Searches    int     `json:"searches"`
+	Users       int     `json:"users,omitempty"`
+	OfferedRPS  float64 `json:"offered_rps,omitempty"`
+	OfferedLoad float64 `json:"offered_load,omitempty"`
+	CapacityRPS float64 `json:"capacity_rps,omitempty"`
+	// Latency of every answered search (shed ones included), from its
+	// scheduled arrival to its answer.
+	P50MS  float64 `json:"p50_ms"`
+	P95MS  float64 `json:"p95_ms"`
+	P99MS  float64 `json:"p99_ms"`
+	MeanMS float64 `json:"mean_ms"`
+	MaxMS  float64 `json:"max_ms"`
+	// FloorMS is the physical floor of one search (sandbox.SearchFloor);
+	// MakespanFloorMS that of all the step's searches together, when they
+	// overlap (crowd).
+	FloorMS         float64 `json:"floor_ms"`
+	MakespanFloorMS float64 `json:"makespan_floor_ms,omitempty"`
+	WallMS          float64 `json:"wall_ms"`
+	// Complete searches had every hotel from every vendor; Errors are the
+	// others that were not shed (incomplete or failed); Shed were refused
+	// by the service (code overloaded or unavailable); NotSent arrivals
+	// the generator dropped because too many searches were outstanding.
+	Complete      int     `json:"complete"`
+	Errors        int     `json:"errors"`
+	Shed          int     `json:"shed"`
+	NotSent       int     `json:"not_sent"`
+	AcceptedP50MS float64 `json:"accepted_p50_ms"`
+	AcceptedP99MS float64 `json:"accepted_p99_ms"`
+	// Per vendor, from the sandbox's statistics (reset before the step):
+	// availability calls, 429s sent, and the most calls in service at once.
+	VendorCalls        map[string]int64 `json:"vendor_calls"`
+	Vendor429          map[string]int64 `json:"vendor_429"`
+	PeakVendorInflight map[string]int64 `json:"peak_vendor_inflight"`
+	// PeakGoroutines and PeakRSSMB of the process doing the work (this one
+	// in-process; the server's for a remote service's workers);
+	// IdleGoroutines were there before the step began.
+	PeakGoroutines int     `json:"peak_goroutines"`
+	IdleGoroutines int     `json:"idle_goroutines"`
+	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	// ErrorSamples are up to three distinct error messages.
+	ErrorSamples []string `json:"error_samples,omitempty"`
+}
+
+// Run runs the scenarios and returns the report's content.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	svcLog := opts.ServiceLogger
+	if svcLog == nil {
+		svcLog = slog.New(minLevel{slog.LevelWarn, log.Handler()})
+	}
+	strategies := opts.Strategies
+	if len(strategies) == 0 {
+		strategies = Strategies
+	}
+	for _, s := range strategies {
+		if !slices.Contains(Strategies, s) {
+			return nil, fmt.Errorf("%w %q (have %s)", errUnknownStrategy, s, strings.Join(Strategies, ", "))
+		}
+	}
+	// Run them in the canonical order whatever order they were named in.
+	strategies = slices.DeleteFunc(slices.Clone(Strategies), func(s string) bool { return !slices.Contains(strategies, s) })
+	scenarios := opts.Scenarios
+	if len(scenarios) == 0 {
+		scenarios = DefaultScenarios(opts.Quick)
+	}
+	if len(opts.Only) > 0 {
+		for _, name := range opts.Only {
+			if !slices.ContainsFunc(scenarios, func(s Scenario) bool { return s.Name == name }) {
+				return nil, fmt.Errorf("unknown scenario %q", name)
+			}
+		}
+		scenarios = slices.DeleteFunc(slices.Clone(scenarios), func(s Scenario) bool { return !slices.Contains(opts.Only, s.Name) })
+	}
+	remote := opts.ServerURL != ""
+	if remote && opts.SandboxURL == "" {
+		return nil, errors.New("a server URL needs the sandbox URL too (for its statistics and the baselines)")
+	}
+	rep := &Report{Started: time.Now(), Quick: opts.Quick, Machine: ThisMachine(), Strategies: strategies}
+	rep.Mode = "embedded: service and sandbox in this process, searches through the service's HTTP API on loopback"
+	if opts.Direct {
+		rep.Mode = "embedded: service and sandbox in this process, searches calling the engine directly"
+	}
+	if remote {
+		rep.Mode = fmt.Sprintf("remote: service at %s, sandbox at %s", opts.ServerURL, opts.SandboxURL)
+	}
+	keys := &keyspace{}
+	for _, sc := range scenarios {
+		if remote {
+			sb := sandbox.DefaultConfig()
+			if opts.SandboxConfig != nil {
+				sb = *opts.SandboxConfig
+			}
+			sc.Sandbox = sb
+			sc.Notes = append(sc.Notes, "Remote run: the running sandbox's settings apply, not the scenario's.")
+		}
+		rep.Scenarios = append(rep.Scenarios, sc)
+		start := time.Now()
+		var e *env
+		var err error
+		if remote {
+			e = startRemote(opts.ServerURL, opts.SandboxURL, sc.Sandbox)
+		} else if e, err = startEmbedded(sc.Sandbox, sc.Timeout, opts.Direct, svcLog); err != nil {
+			return rep, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+		results, err := runScenario(ctx, e, sc, strategies, keys, log)
+		e.close()
+		rep.Results = append(rep.Results, results...)
+		log.Info("scenario done", "scenario", sc.Name, "took", time.Since(start).Round(time.Millisecond))
+		if err != nil {
+			return rep, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+	}
+	rep.Wall = time.Since(rep.Started)
+	return rep, nil
+}
+
+// minLevel drops records below a level.
+type minLevel struct {
+	level slog.Level
+	slog.Handler
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.level && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{m.level, m.Handler.WithAttrs(as)}
+}
+
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{m.level, m.Handler.WithGroup(name)}
+}
+
+// keyspace hands every search of a run its own stay and hotels, so no
+// search asks a (vendor, hotel, stay) another search asked: the engine's
+// rate cache, coalescing and cross-search batching cannot answer for the
+// vendors, and every strategy does the same vendor work.
+type keyspace struct{ n atomic.Int64 }
+
+// next returns the stay and the n hotels of the next search.
+func (k *keyspace) next(n int) (hotelrates.Stay, []string) {
+	i := int(k.n.Add(1))
+	in := hotelrates.MustDate("2027-01-04").AddDays(i % 720)
+	st := hotelrates.Stay{CheckIn: in, CheckOut: in.AddDays(2), Adults: 2, Rooms: 1, Currency: "USD"}
+	return st, hotelsFor(i, n)
+}
+
+// hotelsFor returns the hotels of search i: n consecutive catalog ids,
+// shifted per search.
+func hotelsFor(i, n int) []string {
+	span := sandbox.LastHotel - sandbox.FirstHotel + 1 - n
+	from := sandbox.FirstHotel
+	if span > 0 {
+		from += (i * n) % span
+	}
+	return sandbox.HotelIDs(from, from+n-1)
+}
+
+func runScenario(ctx context.Context, e *env, sc Scenario, strategies []string, keys *keyspace, log *slog.Logger) ([]Result, error) {
+	var out []Result
+	for _, strategy := range strategies {
+		var s searcher
+		var nv *naive
+		if strategy == Workers {
+			s = e.workers
+		} else {
+			nv = newNaive(e.adapters)
+			var err error
+			if s, err = baseline(strategy, nv); err != nil {
+				return out, err
+			}
+		}
+		// Warm up: token, sessions, connections, pool sizes.
+		warm := 32
+		if strategy == Sequential {
+			warm = 2
+		}
+		st, hotels := keys.next(warm)
+		s.search(ctx, request{hotels: hotels, vendors: sc.Vendors, stay: st, timeout: sc.Timeout})
+		for _, st := range sc.Steps {
+			if st.Strategy != "" && st.Strategy != strategy {
+				continue
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			r, err := runStep(ctx, e, sc, strategy, s, st, keys)
+			if err != nil {
+				if nv != nil {
+					nv.close()
+				}
+				return out, err
+			}
+			log.Info("step", "scenario", sc.Name, "strategy", strategy, "hotels", r.Hotels, "searches", r.Searches,
+				"users", r.Users, "rps", r.OfferedRPS, "p50_ms", r.P50MS, "p99_ms", r.P99MS, "floor_ms", r.FloorMS,
+				"errors", r.Errors, "shed", r.Shed, "vendor_429", sum(r.Vendor429), "peak_goroutines", r.PeakGoroutines)
+			out = append(out, r)
+		}
+		// Idle keep-alive connections (and their goroutines) would count
+		// as the next strategy's idle goroutines.
+		if nv != nil {
+			nv.close()
+		}
+		if hw, ok := s.(*httpWorkers); ok {
+			hw.tr.CloseIdleConnections()
+		}
+	}
+	return out, ctx.Err()
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// Capacity returns the most searches of n hotels per second the vendors
+// can answer: 100 searches' worth of hotels divided by their floor.
+func Capacity(cfg sandbox.Config, n int, vendors ...string) float64 {
+	const k = 100
+	f := sandbox.SearchFloor(cfg, k*n, vendors...)
+	if f <= 0 {
+		return math.Inf(1)
+	}
+	return k / f.Seconds()
+}
+
+type record struct {
+	latency time.Duration
+	a       answer
+}
+
+func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s searcher, st Step, keys *keyspace) (Result, error) {
+	r := Result{
+		Scenario: sc.Name, Strategy: strategy, Hotels: st.Hotels, Vendors: sc.Vendors,
+		FloorMS: ms(sandbox.SearchFloor(sc.Sandbox, st.Hotels, sc.Vendors...)),
+	}
+	if err := e.stats.Reset(ctx); err != nil {
+		return r, err
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	idle := runtime.NumGoroutine()
+	smp, remoteIdle := e.startSampler(strategy)
+	if remoteIdle > 0 {
+		idle = remoteIdle
+	}
+
+	var (
+		mu   sync.Mutex
+		recs []record
+	)
+	do := func(ctx context.Context, i int, due time.Time) {
+		stay, hotels := keys.next(st.Hotels)
+		a := s.search(ctx, request{hotels: hotels, vendors: sc.Vendors, stay: stay, timeout: sc.Timeout})
+		lat := time.Since(due)
+		mu.Lock()
+		recs = append(recs, record{lat, a})
+		mu.Unlock()
+	}
+	start := time.Now()
+	switch {
+	case st.Users > 0:
+		r.Users = st.Users
+		g := Generate(ctx, Schedule{Count: st.Users, MaxOutstanding: st.Users}, do)
+		r.NotSent = g.Dropped
+		r.MakespanFloorMS = ms(sandbox.SearchFloor(sc.Sandbox, st.Users*st.Hotels, sc.Vendors...))
+	case st.Rate > 0:
+		r.OfferedRPS = math.Round(st.Rate*100) / 100
+		r.OfferedLoad = st.Load
+		r.CapacityRPS = math.Round(Capacity(sc.Sandbox, st.Hotels, sc.Vendors...)*100) / 100
+		n := st.Searches
+		// Every search ends by its deadline, so about Rate x Timeout are
+		// outstanding at most; the bound keeps a runaway in check.
+		bound := int(math.Ceil(st.Rate*sc.Timeout.Seconds()*1.5)) + 64
+		g := Generate(ctx, Schedule{Rate: st.Rate, Count: n, MaxOutstanding: bound}, do)
+		r.NotSent = g.Dropped
+	default:
+		for i := range st.Searches {
+			if ctx.Err() != nil {
+				break
+			}
+			do(ctx, i, time.Now())
+		}
+	}
+	r.WallMS = ms(time.Since(start))
+	r.PeakGoroutines, r.PeakRSSMB = smp.stop()
+	r.IdleGoroutines = idle
+
+	stats, err := e.stats.Stats(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.VendorCalls, r.Vendor429, r.PeakVendorInflight = map[string]int64{}, map[string]int64{}, map[string]int64{}
+	for _, v := range sc.Vendors {
+		vs := stats[v]
+		r.VendorCalls[v] = vs.RateCalls
+		r.Vendor429[v] = vs.Throttled
+		r.PeakVendorInflight[v] = vs.PeakInService
+	}
+
+	var all, accepted []time.Duration
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		r.Searches++
+		all = append(all, rec.latency)
+		switch {
+		case rec.a.shed:
+			r.Shed++
+		case rec.a.complete:
+			r.Complete++
+			accepted = append(accepted, rec.latency)
+		default:
+			r.Errors++
+			accepted = append(accepted, rec.latency)
+		}
+		if rec.a.err != nil && len(r.ErrorSamples) < 3 {
+			msg := rec.a.err.Error()
+			if len(msg) > 200 {
+				msg = msg[:200] + "..."
+			}
+			if !seen[msg] {
+				seen[msg] = true
+				r.ErrorSamples = append(r.ErrorSamples, msg)
+			}
+		}
+	}
+	sm := Summarize(all)
+	r.P50MS, r.P95MS, r.P99MS, r.MeanMS, r.MaxMS = ms(sm.P50), ms(sm.P95), ms(sm.P99), ms(sm.Mean), ms(sm.Max)
+	r.AcceptedP50MS, r.AcceptedP99MS = ms(Percentile(accepted, 50)), ms(Percentile(accepted, 99))
+	return r, nil
+}
+
+// compress returns cfg with every latency divided by f and every
+// requests-per-second limit multiplied by f: the same vendors with time
+// running f times faster, for quick runs.
+func compress(cfg sandbox.Config, f int) sandbox.Config {
+	for _, name := range sandbox.VendorNames {
+		v := cfg.Vendors.Get(name)
+		v.Latency.Base /= time.Duration(f)
+		v.Latency.PerHotel /= time.Duration(f)
+		v.RPS *= float64(f)
+	}
+	return cfg
+}
+
+// fixed returns cfg without jitter or faults, so the floor is exact.
+func fixed(cfg sandbox.Config) sandbox.Config {
+	for _, name := range sandbox.VendorNames {
+		v := cfg.Vendors.Get(name)
+		v.Latency.Jitter = "none"
+		delay := v.Faults.SlowBodyDelay
+		v.Faults = sandbox.Faults{SlowBodyDelay: delay}
+	}
+	return cfg
+}
+
+// DefaultScenarios returns the four scenarios, quick or full.
+//
+// Quick (under two minutes on two cores, baselines included): scaling keeps
+// the default solo vendor (C=16, 40 ms) because its acceptance is stated
+// for it; the other scenarios run the default vendors four times faster
+// (latencies / 4, rps x 4); sequential is capped at 100 hotels per search,
+// since it takes N x 40 ms.
+func DefaultScenarios(quick bool) []Scenario {
+	def := fixed(sandbox.DefaultConfig())
+	fast := def
+	if quick {
+		fast = compress(def, 4)
+	}
+	pick := func(q, f int) int {
+		if quick {
+			return q
+		}
+		return f
+	}
+	seqCap := 1000
+	if quick {
+		seqCap = 100
+	}
+	perStrategy := func(sizes []int, workers, gph int) []Step {
+		var steps []Step
+		for _, s := range []struct {
+			name string
+			n    int
+		}{{Workers, workers}, {Sequential, 1}, {GoroutinePerHotel, gph}} {
+			for _, n := range sizes {
+				if s.name == Sequential && n > seqCap {
+					continue
+				}
+				steps = append(steps, Step{Strategy: s.name, Hotels: n, Searches: s.n})
+			}
+		}
+		return steps
+	}
+	capNote := "Sequential runs up to 100 hotels per search in quick mode (at N x L it would take 40 s for 1000); the full run goes to 1000."
+
+	scaling := Scenario{
+		Name:    Scaling,
+		Title:   "one search at a time of N hotels on the single-hotel vendor (solo: C=16, L=40 ms fixed)",
+		Sandbox: def, Vendors: []string{sandbox.Solo}, Timeout: 60 * time.Second,
+		Steps: perStrategy([]int{10, 50, 100, 200, 500, 1000}, pick(3, 10), pick(1, 5)),
+		Notes: []string{"Acceptance: workers p50 <= 1.10 x floor = ceil(N/16) x 40 ms up to 1000 hotels."},
+	}
+	mixedSizes := []int{10, 50, 100, 200, 500, 1000}
+	if quick {
+		mixedSizes = []int{10, 100, 1000}
+	}
+	mixed := Scenario{
+		Name:    Mixed,
+		Title:   "one search at a time of N hotels across all three vendors",
+		Sandbox: fast, Vendors: sandbox.VendorNames, Timeout: 60 * time.Second,
+		Steps: perStrategy(mixedSizes, pick(3, 5), pick(1, 3)),
+	}
+	crowd := Scenario{
+		Name:    Crowd,
+		Title:   "100 users start a search of 100 hotels across all three vendors at the same moment",
+		Sandbox: fast, Vendors: sandbox.VendorNames, Timeout: time.Duration(pick(20, 60)) * time.Second,
+		Steps: []Step{{Hotels: 100, Users: 100}},
+		Notes: []string{"The makespan floor is the least time the vendors need for all 100 x 100 hotels; with 100 searches sharing solo's 16 slots, no strategy can give each search its single-search floor."},
+	}
+	const overloadHotels = 20
+	ovCfg := fast
+	capacity := Capacity(ovCfg, overloadHotels, sandbox.Solo)
+	loads := []float64{0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3}
+	dur := 10 * time.Second
+	if quick {
+		loads = []float64{0.5, 1, 2}
+		dur = 1500 * time.Millisecond
+	}
+	var ovSteps []Step
+	for _, l := range loads {
+		rate := l * capacity
+		ovSteps = append(ovSteps, Step{Hotels: overloadHotels, Rate: rate, Load: l, Searches: int(math.Round(rate * dur.Seconds()))})
+	}
+	overload := Scenario{
+		Name:    Overload,
+		Title:   fmt.Sprintf("searches of %d hotels on solo arriving at a fixed rate, from below to above capacity (%.0f searches/s), %s per level", overloadHotels, capacity, dur),
+		Sandbox: ovCfg, Vendors: []string{sandbox.Solo}, Timeout: time.Duration(pick(2, 5)) * time.Second,
+		Steps: ovSteps,
+		Notes: []string{"Shed: answers with code overloaded or unavailable (HTTP 429/503). accepted_p99_ms is the p99 of the searches that were not shed."},
+	}
+	if quick {
+		scaling.Notes = append(scaling.Notes, capNote)
+		mixed.Notes = append(mixed.Notes, capNote, "Quick mode: vendors four times faster than the defaults (latencies / 4, rps x 4).")
+		crowd.Notes = append(crowd.Notes, "Quick mode: vendors four times faster than the defaults (latencies / 4, rps x 4).")
+		overload.Notes = append(overload.Notes, "Quick mode: vendors four times faster than the defaults (latencies / 4, rps x 4).")
+	}
+	return []Scenario{scaling, mixed, crowd, overload}
+}

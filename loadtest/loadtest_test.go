@@ -1,0 +1,332 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hotelrates/sandbox"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func msd(v ...int) []time.Duration {
+	out := make([]time.Duration, len(v))
+	for i, x := range v {
+		out[i] = time.Duration(x) * time.Millisecond
+	}
+	return out
+}
+
+func TestPercentile(t *testing.T) {
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[99-i] = time.Duration(i+1) * time.Millisecond // 100 ms .. 1 ms, unsorted
+	}
+	for _, tt := range []struct {
+		name    string
+		samples []time.Duration
+		p       float64
+		want    time.Duration
+	}{
+		{"empty", nil, 50, 0},
+		{"one sample", msd(7), 99, 7 * time.Millisecond},
+		{"median of odd count", msd(3, 1, 2), 50, 2 * time.Millisecond},
+		{"median of even count is the lower middle", msd(4, 1, 3, 2), 50, 2 * time.Millisecond},
+		{"p100 is the max", msd(5, 9, 1), 100, 9 * time.Millisecond},
+		{"tiny p is the min", msd(5, 9, 1), 0.1, 1 * time.Millisecond},
+		{"p50 of 1..100", hundred, 50, 50 * time.Millisecond},
+		{"p95 of 1..100", hundred, 95, 95 * time.Millisecond},
+		{"p99 of 1..100", hundred, 99, 99 * time.Millisecond},
+		{"p99 of 10 samples is the max", msd(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 99, 10 * time.Millisecond},
+		{"p90 of 10 samples", msd(10, 9, 8, 7, 6, 5, 4, 3, 2, 1), 90, 9 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := append([]time.Duration(nil), tt.samples...)
+			if got := Percentile(tt.samples, tt.p); got != tt.want {
+				t.Errorf("Percentile(%v, %v) = %v, want %v", tt.samples, tt.p, got, tt.want)
+			}
+			for i := range before {
+				if before[i] != tt.samples[i] {
+					t.Fatal("Percentile reordered its input")
+				}
+			}
+		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	s := Summarize(msd(10, 20, 30, 40))
+	want := Summary{N: 4, P50: 20 * time.Millisecond, P95: 40 * time.Millisecond, P99: 40 * time.Millisecond, Mean: 25 * time.Millisecond, Max: 40 * time.Millisecond}
+	if s != want {
+		t.Errorf("got %+v, want %+v", s, want)
+	}
+	if (Summarize(nil) != Summary{}) {
+		t.Error("empty summary not zero")
+	}
+}
+
+// TestGenerateSchedule checks, in a synctest bubble (exact virtual time),
+// that arrivals come at the fixed rate whatever the requests do, and that
+// the outstanding bound drops arrivals instead of delaying them.
+func TestGenerateSchedule(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		sched       Schedule
+		work        time.Duration // how long each request takes
+		wantSent    int
+		wantDropped int
+		wantPeak    int
+		wantElapsed time.Duration
+	}{
+		{"fast requests: every arrival on time", Schedule{Rate: 100, Count: 20, MaxOutstanding: 50}, 5 * time.Millisecond, 20, 0, 1, 195 * time.Millisecond},
+		{"slow requests overlap; arrivals keep the rate", Schedule{Rate: 100, Count: 20, MaxOutstanding: 50}, 35 * time.Millisecond, 20, 0, 4, 225 * time.Millisecond},
+		{"bound reached: arrivals dropped, not delayed", Schedule{Rate: 1000, Count: 50, MaxOutstanding: 5}, time.Second, 5, 45, 5, time.Second + 4*time.Millisecond},
+		{"burst: all at once", Schedule{Count: 10, MaxOutstanding: 10}, 50 * time.Millisecond, 10, 0, 10, 50 * time.Millisecond},
+		{"burst over the bound", Schedule{Count: 10, MaxOutstanding: 3}, 50 * time.Millisecond, 3, 7, 3, 50 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var mu sync.Mutex
+				starts := map[int]time.Duration{}
+				dues := map[int]time.Duration{}
+				t0 := time.Now()
+				st := Generate(context.Background(), tt.sched, func(ctx context.Context, i int, due time.Time) {
+					mu.Lock()
+					starts[i] = time.Since(t0)
+					dues[i] = due.Sub(t0)
+					mu.Unlock()
+					time.Sleep(tt.work)
+				})
+				if st.Sent != tt.wantSent || st.Dropped != tt.wantDropped || st.PeakOutstanding != tt.wantPeak {
+					t.Errorf("sent %d dropped %d peak %d, want %d %d %d", st.Sent, st.Dropped, st.PeakOutstanding, tt.wantSent, tt.wantDropped, tt.wantPeak)
+				}
+				if st.Elapsed != tt.wantElapsed {
+					t.Errorf("elapsed %v, want %v", st.Elapsed, tt.wantElapsed)
+				}
+				for i, s := range starts {
+					want := tt.sched.At(t0, i).Sub(t0)
+					if s != want || dues[i] != want {
+						t.Errorf("arrival %d started at %v (due %v), want %v", i, s, dues[i], want)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestGenerateStopsWhenCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 95*time.Millisecond)
+		defer cancel()
+		st := Generate(ctx, Schedule{Rate: 100, Count: 1000, MaxOutstanding: 10}, func(ctx context.Context, i int, due time.Time) {
+			<-ctx.Done() // requests end with their context
+		})
+		if st.Sent != 10 || st.Dropped != 0 {
+			t.Errorf("sent %d dropped %d, want 10 and 0 (arrivals at 0..90 ms)", st.Sent, st.Dropped)
+		}
+	})
+}
+
+func TestResultsJSONShape(t *testing.T) {
+	var buf bytes.Buffer
+	r := Result{
+		Scenario: Scaling, Strategy: Workers, Hotels: 100, Vendors: []string{"solo"}, Searches: 3,
+		P50MS: 281.2, P95MS: 283, P99MS: 283, FloorMS: 280,
+		VendorCalls: map[string]int64{"solo": 300}, Vendor429: map[string]int64{"solo": 0}, PeakVendorInflight: map[string]int64{"solo": 16},
+		PeakGoroutines: 80, PeakRSSMB: 40.5,
+	}
+	if err := WriteResults(&buf, []Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("results.json is not an array of objects: %v\n%s", err, buf.String())
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d objects", len(got))
+	}
+	for _, tt := range []struct {
+		key  string
+		kind string
+	}{
+		{"scenario", "string"}, {"strategy", "string"}, {"hotels", "number"}, {"searches", "number"},
+		{"p50_ms", "number"}, {"p95_ms", "number"}, {"p99_ms", "number"}, {"floor_ms", "number"},
+		{"vendor_calls", "object"}, {"vendor_429", "object"}, {"peak_vendor_inflight", "object"},
+		{"peak_goroutines", "number"}, {"peak_rss_mb", "number"}, {"errors", "number"},
+		{"shed", "number"}, {"accepted_p99_ms", "number"},
+	} {
+		v, ok := got[0][tt.key]
+		if !ok {
+			t.Errorf("missing %q", tt.key)
+			continue
+		}
+		var kind string
+		switch v.(type) {
+		case string:
+			kind = "string"
+		case float64:
+			kind = "number"
+		case map[string]any:
+			kind = "object"
+		}
+		if kind != tt.kind {
+			t.Errorf("%q is %T, want a %s", tt.key, v, tt.kind)
+		}
+	}
+	if got[0]["vendor_calls"].(map[string]any)["solo"] != float64(300) {
+		t.Errorf("vendor_calls %v", got[0]["vendor_calls"])
+	}
+	buf.Reset()
+	if err := WriteResults(&buf, nil); err != nil || strings.TrimSpace(buf.String()) != "[]" {
+		t.Errorf("no results: %q, %v", buf.String(), err)
+	}
+}
+
+func TestParseProcessMetrics(t *testing.T) {
+	in := `# HELP go_goroutines Number of goroutines that currently exist.
+# TYPE go_goroutines gauge
+go_goroutines 123
+go_threads 9
+process_resident_memory_bytes 4.194304e+07
+hotelrates_x{vendor="solo"} 3
+`
+	g, r := parseProcessMetrics(strings.NewReader(in))
+	if g != 123 || r != 41943040 {
+		t.Errorf("got %v %v", g, r)
+	}
+}
+
+func TestFloorAndCapacity(t *testing.T) {
+	cfg := sandbox.DefaultConfig()
+	for _, tt := range []struct {
+		n    int
+		want time.Duration
+	}{{10, 40 * time.Millisecond}, {100, 280 * time.Millisecond}, {1000, 2520 * time.Millisecond}} {
+		if got := sandbox.SearchFloor(cfg, tt.n, sandbox.Solo); got != tt.want {
+			t.Errorf("floor(%d) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
+	// Solo: 16 calls per 40 ms = 400 hotels/s = 20 searches of 20 per second.
+	if c := Capacity(cfg, 20, sandbox.Solo); c < 19.9 || c > 20.1 {
+		t.Errorf("capacity %v, want 20", c)
+	}
+	if c := Capacity(compress(cfg, 4), 20, sandbox.Solo); c < 79.9 || c > 80.1 {
+		t.Errorf("compressed capacity %v, want 80", c)
+	}
+}
+
+// tiny is a sandbox whose vendors answer in a few milliseconds.
+func tiny() sandbox.Config {
+	c := fixed(sandbox.DefaultConfig())
+	c.Vendors.Solo.Latency.Base = 2 * time.Millisecond
+	c.Vendors.Bulk.Latency.Base = 3 * time.Millisecond
+	c.Vendors.Bulk.Latency.PerHotel = 10 * time.Microsecond
+	c.Vendors.Bulk.RPS, c.Vendors.Bulk.Burst = 2000, 200
+	c.Vendors.Session.Latency.Base = 3 * time.Millisecond
+	c.Vendors.Session.Latency.PerHotel = 20 * time.Microsecond
+	return c
+}
+
+// TestEndToEnd runs two tiny scenarios with every strategy against the
+// in-process service and checks both files.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := tiny()
+	scenarios := []Scenario{
+		{
+			Name: Scaling, Title: "tiny scaling", Sandbox: cfg, Vendors: []string{sandbox.Solo}, Timeout: 10 * time.Second,
+			Steps: []Step{{Hotels: 5, Searches: 2}, {Hotels: 40, Searches: 2}},
+		},
+		{
+			Name: Mixed, Title: "tiny mixed", Sandbox: cfg, Vendors: sandbox.VendorNames, Timeout: 10 * time.Second,
+			Steps: []Step{{Hotels: 30, Searches: 2}, {Hotels: 20, Users: 3}},
+		},
+		{
+			Name: Overload, Title: "tiny overload", Sandbox: cfg, Vendors: []string{sandbox.Solo}, Timeout: 2 * time.Second,
+			Steps: []Step{{Hotels: 10, Rate: 20, Load: 0.5, Searches: 6}},
+		},
+	}
+	log := slog.New(slog.DiscardHandler)
+	rep, err := Run(context.Background(), Options{Scenarios: scenarios, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 3 * (2 + 2 + 1)
+	if len(rep.Results) != want {
+		t.Fatalf("%d results, want %d", len(rep.Results), want)
+	}
+	for _, r := range rep.Results {
+		if r.Errors != 0 || r.Shed != 0 || r.Complete != r.Searches {
+			t.Errorf("%s %s %d: %d complete of %d, %d errors, %d shed: %v", r.Scenario, r.Strategy, r.Hotels, r.Complete, r.Searches, r.Errors, r.Shed, r.ErrorSamples)
+		}
+		if r.P50MS <= 0 || r.P50MS > r.P99MS || r.FloorMS <= 0 {
+			t.Errorf("%s %s %d: p50 %v p99 %v floor %v", r.Scenario, r.Strategy, r.Hotels, r.P50MS, r.P99MS, r.FloorMS)
+		}
+		if r.P50MS < r.FloorMS*0.95 {
+			t.Errorf("%s %s %d: p50 %v below the floor %v", r.Scenario, r.Strategy, r.Hotels, r.P50MS, r.FloorMS)
+		}
+		if r.VendorCalls[sandbox.Solo] == 0 || r.PeakGoroutines == 0 {
+			t.Errorf("%s %s: no vendor calls or goroutines seen: %+v", r.Scenario, r.Strategy, r)
+		}
+		if r.PeakVendorInflight[sandbox.Session] > int64(cfg.Vendors.Session.Concurrency) {
+			t.Errorf("%s %s: %d session calls at once", r.Scenario, r.Strategy, r.PeakVendorInflight[sandbox.Session])
+		}
+		// Single-hotel vendor: one call per hotel per search, whatever the strategy.
+		if got, want := r.VendorCalls[sandbox.Solo], int64(r.Hotels*r.Searches); got != want {
+			t.Errorf("%s %s %d: %d solo calls, want %d", r.Scenario, r.Strategy, r.Hotels, got, want)
+		}
+	}
+
+	dir := t.TempDir()
+	if err := WriteFiles(dir, rep); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []Result
+	if err := json.Unmarshal(b, &back); err != nil || len(back) != want {
+		t.Fatalf("results.json: %d results, %v", len(back), err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"## scaling", "## mixed", "## overload", "| strategy | hotels |", "p50/floor", "](scaling.png)", "](overload.png)", "goroutine-per-hotel", "Machine:"} {
+		if !strings.Contains(string(md), s) {
+			t.Errorf("report.md lacks %q", s)
+		}
+	}
+	for _, p := range []string{PlotScaling, PlotMixed, PlotOverload} {
+		b, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+			t.Errorf("%s: not a PNG (%v)", p, err)
+		}
+	}
+}
+
+func TestRunRejectsUnknownNames(t *testing.T) {
+	for _, opts := range []Options{
+		{Strategies: []string{"threads"}},
+		{Only: []string{"nope"}},
+		{ServerURL: "http://127.0.0.1:1"},
+	} {
+		if _, err := Run(context.Background(), opts); err == nil {
+			t.Errorf("%+v: no error", opts)
+		}
+	}
+}
