@@ -52,6 +52,9 @@ type Search struct {
 	// vendor's backlog exceeds half a search's deadline) searches get 429
 	// with Retry-After at once.
 	MaxInFlight int `yaml:"max_in_flight"`
+	// ShareCalls lets concurrent searches share vendor calls (coalescing
+	// and cross-request batching); default true.
+	ShareCalls *bool `yaml:"share_calls"`
 }
 
 // Archive is where raw vendor exchanges go.
@@ -201,6 +204,10 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Search.MaxNights == 0 {
 		c.Search.MaxNights = 30
+	}
+	if c.Search.ShareCalls == nil {
+		share := true
+		c.Search.ShareCalls = &share
 	}
 	if c.Search.MaxInFlight == 0 {
 		c.Search.MaxInFlight = 1000

@@ -54,6 +54,9 @@ type Options struct {
 	// with code overloaded and a RetryAfter, so accepted searches still
 	// meet their deadlines and memory stays bounded.
 	MaxSearches int
+	// NoSharing turns off coalescing and cross-request batching: every
+	// search makes its own vendor calls (for comparisons and debugging).
+	NoSharing bool
 }
 
 // VendorConfig is one vendor and the engine's resources for it.
@@ -231,6 +234,8 @@ type vendorRT struct {
 	stopped chan struct{} // closed when the queue worker has returned
 	loaders sync.WaitGroup
 
+	noSharing bool // no coalescing, no cross-request batching
+
 	fmu     sync.Mutex
 	flights map[string]*job // stay key|hotel -> the job that will answer it
 	cache   *otter.Cache[string, cached]
@@ -321,7 +326,7 @@ func New(opts Options) (*Engine, error) {
 		}
 		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		v := &vendorRT{
-			name: info.Name, info: info, vendor: vc.Vendor, cfg: cfg, hc: hc, metrics: opts.Metrics,
+			name: info.Name, info: info, vendor: vc.Vendor, cfg: cfg, hc: hc, metrics: opts.Metrics, noSharing: opts.NoSharing,
 			submit:  make(chan []*job),
 			work:    make(chan *job),
 			retire:  make(chan chan bool),
@@ -568,7 +573,7 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 	results := newInbox()
 	pending := 0
 	for _, v := range vendors {
-		p := v.plan(e.ctx, sctx, s.ID, s.Stay, hotels, s.Fresh, deadline, results)
+		p := v.plan(e.ctx, sctx, s.ID, s.Stay, hotels, s.Fresh, !e.opts.NoSharing, deadline, results)
 		pending += p.parts
 		v.metrics.hotels.WithLabelValues(v.name).Add(float64(len(hotels)))
 		for _, h := range p.hits {

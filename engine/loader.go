@@ -175,7 +175,7 @@ func (v *vendorRT) call(ctx context.Context, j *job, cred hotelrates.Credential)
 	v.gate.done(rtt, len(q.HotelIDs), v.signal(err, cctx, j))
 	limit, _, _ := v.gate.state()
 	v.metrics.limit.WithLabelValues(v.name).Set(limit)
-	if err == nil {
+	if err == nil && v.cfg.Hedge {
 		v.lat.add(rtt)
 	}
 	return offers, err
@@ -214,8 +214,11 @@ func (v *vendorRT) signal(err error, cctx context.Context, j *job) callOutcome {
 // second call goes out (within the hedge budget and a free gate slot) and
 // the first answer wins; the other is cancelled.
 func (v *vendorRT) fetch(cctx context.Context, q hotelrates.Query, cred hotelrates.Credential) ([]hotelrates.HotelOffers, error) {
+	if !v.cfg.Hedge || v.info.MaxBatch != 1 || v.info.Auth == hotelrates.AuthSession {
+		return v.vendor.Fetch(cctx, v.hc, cred, q)
+	}
 	p95 := v.lat.p95()
-	if !v.cfg.Hedge || v.info.MaxBatch != 1 || v.info.Auth == hotelrates.AuthSession || p95 == 0 {
+	if p95 == 0 {
 		return v.vendor.Fetch(cctx, v.hc, cred, q)
 	}
 	type answer struct {

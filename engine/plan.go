@@ -5,8 +5,11 @@ package engine
 // gets batches of at most maxBatch, as many as fill whole rounds of its
 // concurrency and no more, of nearly equal size, so the search finishes
 // soonest when the call latency grows with the batch: 200 hotels with
-// maxBatch 250 and concurrency 4 become four calls of 50.
-func plan(hotels []string, maxBatch, concurrency int) [][]string {
+// maxBatch 250 and concurrency 4 become four calls of 50. minBatch, when
+// above 1, stops the split short of batches smaller than it: a vendor
+// with a requests-per-second limit should not spend its budget on tiny
+// calls that save little time (10 hotels become one call, not four).
+func plan(hotels []string, maxBatch, concurrency, minBatch int) [][]string {
 	n := len(hotels)
 	if n == 0 {
 		return nil
@@ -18,6 +21,9 @@ func plan(hotels []string, maxBatch, concurrency int) [][]string {
 		calls := ceilDiv(n, maxBatch)
 		rounds := ceilDiv(calls, concurrency)
 		k = min(n, rounds*concurrency)
+		if minBatch > 1 {
+			k = max(calls, min(k, ceilDiv(n, minBatch)))
+		}
 	}
 	out := make([][]string, 0, k)
 	size, extra := n/k, n%k

@@ -261,7 +261,7 @@ func (v *vendorRT) dispatch(ctx context.Context) {
 			if wait := v.holdFor(next); wait > 0 {
 				hold.Reset(wait) // the collection window: let other searches' hotels join
 			} else {
-				if v.info.MaxBatch > 1 && v.merge(&q) {
+				if v.info.MaxBatch > 1 && !v.noSharing && v.merge(&q) {
 					setQueued()
 				}
 				select {
@@ -446,7 +446,7 @@ type hit struct {
 // creates the search's members, each watching the search's context to
 // leave when it ends. One hold of fmu covers deciding and joining, so two
 // searches arriving together share calls instead of racing to start them.
-func (v *vendorRT) plan(parent, search context.Context, searchID string, s hotelrates.Stay, hotels []string, fresh bool, deadline time.Time, results *inbox) *vendorPlan {
+func (v *vendorRT) plan(parent, search context.Context, searchID string, s hotelrates.Stay, hotels []string, fresh, share bool, deadline time.Time, results *inbox) *vendorPlan {
 	p := &vendorPlan{}
 	key := s.Key()
 	var todo []string
@@ -466,7 +466,7 @@ func (v *vendorRT) plan(parent, search context.Context, searchID string, s hotel
 				continue
 			}
 		}
-		if j := v.flights[key+"|"+h]; j != nil && !j.done && j.ctx.Err() == nil {
+		if j := v.flights[key+"|"+h]; share && j != nil && !j.done && j.ctx.Err() == nil {
 			if _, ok := joined[j]; !ok {
 				order = append(order, j)
 			}
@@ -480,9 +480,20 @@ func (v *vendorRT) plan(parent, search context.Context, searchID string, s hotel
 		v.coalesced.Add(int64(len(joined[j])))
 		v.metrics.coalesced.WithLabelValues(v.name).Add(float64(len(joined[j])))
 	}
-	for _, b := range plan(todo, v.info.MaxBatch, v.cfg.MaxWorkers) {
+	for _, b := range plan(todo, v.info.MaxBatch, v.cfg.MaxWorkers, v.minBatch()) {
 		p.jobs = append(p.jobs, v.newJob(parent, s, b, newMember(b, false), deadline))
 	}
 	p.parts = len(order) + len(p.jobs)
 	return p
+}
+
+// rateLimitedMinBatch is the smallest batch the planner makes for a batch
+// vendor with a requests-per-second limit.
+const rateLimitedMinBatch = 25
+
+func (v *vendorRT) minBatch() int {
+	if v.cfg.RateLimit > 0 {
+		return rateLimitedMinBatch
+	}
+	return 1
 }

@@ -252,7 +252,7 @@ func TestEngineRateLimitKeepsVendorUnderItsLimit(t *testing.T) {
 		wg.Go(func() {
 			st := stay() // a stay per search: no two searches share a call
 			st.CheckOut = st.CheckOut.AddDays(i)
-			if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1+i*20, 20+i*20), Stay: st, Timeout: 10 * time.Second}); err != nil {
+			if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1+i*100, 100+i*100), Stay: st, Timeout: 10 * time.Second}); err != nil {
 				t.Error(err)
 			}
 		})

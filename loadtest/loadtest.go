@@ -51,10 +51,15 @@ const (
 	Mixed    = "mixed"
 	Crowd    = "crowd"
 	Overload = "overload"
+	// Overlap is a crowd whose users search overlapping hotels for the
+	// same stay, with the engine's rate cache, coalescing and cross-search
+	// batching on; OverlapPlain is the same with them off.
+	Overlap      = "overlap"
+	OverlapPlain = "overlap-plain"
 )
 
 // ScenarioNames lists the scenarios in the order they run.
-var ScenarioNames = []string{Scaling, Mixed, Crowd, Overload}
+var ScenarioNames = []string{Scaling, Mixed, Crowd, Overload, Overlap, OverlapPlain}
 
 // Scenario is one load shape on one sandbox setting.
 type Scenario struct {
@@ -73,6 +78,23 @@ type Scenario struct {
 	Steps []Step
 	// Notes go into the report under the scenario.
 	Notes []string
+	// Popular, when set, draws every search's hotels from the first
+	// Popular catalog hotels, all for one stay, so searches overlap.
+	Popular int
+	// Plain runs the engine without its rate cache, coalescing and
+	// cross-search batching.
+	Plain bool
+}
+
+// pick returns the stay and hotels of search i of a step.
+func (sc Scenario) pick(keys *keyspace, i, n int) (hotelrates.Stay, []string) {
+	if sc.Popular == 0 {
+		return keys.next(n)
+	}
+	in := hotelrates.MustDate("2027-02-01")
+	st := hotelrates.Stay{CheckIn: in, CheckOut: in.AddDays(2), Adults: 2, Rooms: 1, Currency: "USD"}
+	from := sandbox.FirstHotel + (i*37)%max(1, sc.Popular-n+1)
+	return st, sandbox.HotelIDs(from, from+n-1)
 }
 
 // Step is one run of a scenario: searches of Hotels hotels, arriving one
@@ -232,7 +254,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		var err error
 		if remote {
 			e = startRemote(opts.ServerURL, opts.SandboxURL, sc.Sandbox)
-		} else if e, err = startEmbedded(sc.Sandbox, sc.Timeout, opts.Direct, svcLog); err != nil {
+		} else if e, err = startEmbedded(sc.Sandbox, sc.Timeout, opts.Direct, sc.Plain, svcLog); err != nil {
 			return rep, fmt.Errorf("scenario %s: %w", sc.Name, err)
 		}
 		results, err := runScenario(ctx, e, sc, strategies, keys, log)
@@ -387,7 +409,7 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 		recs []record
 	)
 	do := func(ctx context.Context, i int, due time.Time) {
-		stay, hotels := keys.next(st.Hotels)
+		stay, hotels := sc.pick(keys, i, st.Hotels)
 		a := s.search(ctx, request{hotels: hotels, vendors: sc.Vendors, stay: stay, timeout: sc.Timeout})
 		lat := time.Since(due)
 		mu.Lock()
@@ -582,5 +604,16 @@ func DefaultScenarios(quick bool) []Scenario {
 		crowd.Notes = append(crowd.Notes, "Quick mode: vendors four times faster than the defaults (latencies / 4, rps x 4).")
 		overload.Notes = append(overload.Notes, "Quick mode: vendors four times faster than the defaults (latencies / 4, rps x 4).")
 	}
-	return []Scenario{scaling, mixed, crowd, overload}
+	overlapNote := "Every user searches 100 of the same 300 popular hotels for the same stay. With the features on, the rate cache, coalescing of identical calls in flight and cross-search batching answer much of the crowd without vendor work; overlap-plain turns them off (cache_ttl 0, share_calls false). Compare vendor calls, p50 and p99 side by side."
+	overlap := Scenario{
+		Name:    Overlap,
+		Title:   "100 users search overlapping hotels for the same stay at once: rate cache, coalescing and batching on",
+		Sandbox: fast, Vendors: sandbox.VendorNames, Timeout: time.Duration(pick(20, 60)) * time.Second,
+		Steps: []Step{{Strategy: Workers, Hotels: 100, Users: 100}}, Popular: 300,
+		Notes: []string{overlapNote},
+	}
+	plain := overlap
+	plain.Name, plain.Plain = OverlapPlain, true
+	plain.Title = "the same crowd with the rate cache, coalescing and batching off"
+	return []Scenario{scaling, mixed, crowd, overload, overlap, plain}
 }

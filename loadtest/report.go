@@ -609,6 +609,12 @@ func writeAcceptance(w io.Writer, rep *Report) {
 		lines = append(lines, line)
 	}
 	for _, r := range rep.Results {
+		if r.Scenario == Overlap || r.Scenario == OverlapPlain {
+			lines = append(lines, fmt.Sprintf("- %s, %s: vendor calls %d, p50 %.1f ms, p99 %.1f ms, mean %.1f ms, vendor 429s %d, errors %d",
+				r.Scenario, r.Strategy, sum(r.VendorCalls), r.P50MS, r.P99MS, r.MeanMS, sum(r.Vendor429), r.Errors))
+		}
+	}
+	for _, r := range rep.Results {
 		if r.Scenario == Overload && r.OfferedLoad > 1 {
 			lines = append(lines, fmt.Sprintf("- overload, %s at %.2fx capacity: %d searches, %d shed, %d not sent, %d errors, accepted p99 %.1f ms, vendor 429s %d",
 				r.Strategy, r.OfferedLoad, r.Searches, r.Shed, r.NotSent, r.Errors, r.AcceptedP99MS, sum(r.Vendor429)))

@@ -342,13 +342,16 @@ func (e *env) startSampler(strategy string) (procSampler, int) {
 // with a burst of one, a search's parallel batch calls are spaced out
 // (a 10-hotel mixed search took 65 ms instead of 27). Half the vendor's
 // burst absorbs any jitter under burst/(2·rps) (125 ms here).
-func serviceYAML(dataDir string, sb sandbox.Config, defaultTimeout time.Duration) []byte {
+func serviceYAML(dataDir string, sb sandbox.Config, defaultTimeout time.Duration, plain bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "data_dir: %q\nsandbox:\n  enabled: true\n  addr: \"127.0.0.1:0\"\n", dataDir)
-	fmt.Fprintf(&b, "search:\n  default_timeout: %s\n  max_timeout: %s\n", defaultTimeout, max(2*time.Minute, defaultTimeout))
+	fmt.Fprintf(&b, "search:\n  default_timeout: %s\n  max_timeout: %s\n  share_calls: %v\n", defaultTimeout, max(2*time.Minute, defaultTimeout), !plain)
 	b.WriteString("vendors:\n")
 	for _, name := range sandbox.VendorNames {
 		fmt.Fprintf(&b, "  - name: %s\n    protocol: %s\n", name, name)
+		if plain {
+			b.WriteString("    cache_ttl: 0s\n")
+		}
 		if v := sb.Vendors.Get(name); v.RPS > 0 {
 			fmt.Fprintf(&b, "    rate_limit: %g\n    burst: %d\n", v.RPS, max(1, v.Burst/2))
 		}
@@ -358,14 +361,14 @@ func serviceYAML(dataDir string, sb sandbox.Config, defaultTimeout time.Duration
 
 // startEmbedded starts the service in-process (sandbox included) for one
 // scenario and, unless direct, serves its API on a loopback port.
-func startEmbedded(sb sandbox.Config, timeout time.Duration, direct bool, log *slog.Logger) (*env, error) {
+func startEmbedded(sb sandbox.Config, timeout time.Duration, direct, plain bool, log *slog.Logger) (*env, error) {
 	dir, err := os.MkdirTemp("", "hotelrates-loadtest-")
 	if err != nil {
 		return nil, err
 	}
 	e := &env{sampleLocal: true, hc: &http.Client{Timeout: 10 * time.Second}}
 	e.cleanup = append(e.cleanup, func() { os.RemoveAll(dir) })
-	cfg, err := config.Parse(serviceYAML(dir, sb, timeout), os.Getenv)
+	cfg, err := config.Parse(serviceYAML(dir, sb, timeout, plain), os.Getenv)
 	if err != nil {
 		e.close()
 		return nil, fmt.Errorf("service config: %w", err)

@@ -103,7 +103,7 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 
 	var vcs []engine.VendorConfig
 	for _, v := range cfg.Vendors {
-		vendor, conc, err := s.vendor(v, simCfg)
+		vendor, conc, err := s.vendor(&v, simCfg)
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +120,7 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 		Vendors: vcs, DefaultTimeout: cfg.Search.DefaultTimeout, MaxTimeout: cfg.Search.MaxTimeout,
 		Limits:   hotelrates.Limits{MaxHotels: cfg.Search.MaxHotels, MaxNights: cfg.Search.MaxNights},
 		Recorder: s.Archiver, Logger: log, Metrics: engine.NewMetrics(s.Registry), MaxSearches: cfg.Search.MaxInFlight,
+		NoSharing: !*cfg.Search.ShareCalls,
 	})
 	if err != nil {
 		return nil, err
@@ -155,7 +156,7 @@ func (s *Service) Ready() error {
 
 // vendor builds the client adapter of one configured vendor and its
 // concurrency; vendors without a base URL are the embedded sandbox's.
-func (s *Service) vendor(v config.Vendor, simCfg sandbox.Config) (hotelrates.Vendor, int, error) {
+func (s *Service) vendor(v *config.Vendor, simCfg sandbox.Config) (hotelrates.Vendor, int, error) {
 	base, conc := v.BaseURL, v.Concurrency
 	var sim *sandbox.VendorConfig
 	if base == "" {
@@ -181,6 +182,10 @@ func (s *Service) vendor(v config.Vendor, simCfg sandbox.Config) (hotelrates.Ven
 		v.User, v.Password = or(v.User, c.User), or(v.Password, c.Password)
 		if v.MaxBatch == 0 {
 			v.MaxBatch = sim.MaxBatch
+		}
+		if v.RateLimit == 0 && sim.RPS > 0 {
+			// Stay under the vendor's limit with headroom for jitter.
+			v.RateLimit, v.Burst = sim.RPS*0.9, max(1, sim.Burst/2)
 		}
 	}
 	switch v.Protocol {
