@@ -123,7 +123,8 @@ type VendorConfig struct {
 	// BatchWindow, for batch vendors, lets a queued job wait this long for
 	// other searches' hotels of the same stay to ride in the same call
 	// (0: no wait; jobs are still merged when they would wait for a loader
-	// anyway). Never past any member's deadline.
+	// anyway). Never past any member's deadline. The vendor's queue waits
+	// behind the held job, so keep it to a few milliseconds.
 	BatchWindow time.Duration
 }
 

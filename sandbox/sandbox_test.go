@@ -310,3 +310,18 @@ func TestFloor(t *testing.T) {
 		t.Errorf("search floor %v", got)
 	}
 }
+
+// FuzzParseConfig: no input makes ParseConfig panic; what it accepts is valid.
+func FuzzParseConfig(f *testing.F) {
+	for _, s := range []string{"", "seed: 3", "vendors: {solo: {concurrency: 2}}", "vendors:\n  bulk:\n    faults: {hang: 2}\n", "[", "vendors: {session: {latency: {base: -1s}}}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig(b)
+		if err == nil {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("accepted an invalid config: %v", verr)
+			}
+		}
+	})
+}
