@@ -225,4 +225,7 @@ func TestBatchVendorCallsFillUpUnderConcurrency(t *testing.T) {
 	if st.Hotels != 240 || perCall < 10 {
 		t.Errorf("%d hotels in %d calls", st.Hotels, st.RateCalls)
 	}
+	if v := e.Vendors()[0]; v.HotelsPerCall != perCall {
+		t.Errorf("/v1/vendors says %.1f hotels per call, the vendor saw %.1f", v.HotelsPerCall, perCall)
+	}
 }

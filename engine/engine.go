@@ -242,6 +242,7 @@ type vendorRT struct {
 	cache   *otter.Cache[string, cached]
 
 	hits, misses, coalesced atomic.Int64
+	jobsRun, jobHotels      atomic.Int64 // for hotels per call
 
 	gate    *gate
 	budget  *retryBudget
@@ -425,6 +426,8 @@ type VendorState struct {
 	CacheMisses int64 `json:"cache_misses"`
 	CacheSize   int   `json:"cache_entries"`
 	Coalesced   int64 `json:"coalesced"`
+	// HotelsPerCall is the mean number of hotels in the vendor's calls.
+	HotelsPerCall float64 `json:"hotels_per_call"`
 }
 
 // Vendors returns the state of every vendor, in configuration order.
@@ -448,6 +451,9 @@ func (e *Engine) Vendors() []VendorState {
 			Hedges: hedged, HedgesWon: won, LatencyMS: float64(v.gate.latency().Microseconds()) / 1000,
 			CacheHits: v.hits.Load(), CacheMisses: v.misses.Load(), Coalesced: v.coalesced.Load(),
 		})
+		if n := v.jobsRun.Load(); n > 0 {
+			out[len(out)-1].HotelsPerCall = float64(v.jobHotels.Load()) / float64(n)
+		}
 		if v.cache != nil {
 			out[len(out)-1].CacheSize = v.cache.EstimatedSize()
 		}

@@ -68,6 +68,8 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 	}()
 	v.budget.deposit()
 	v.metrics.batch.WithLabelValues(v.name).Observe(float64(len(j.hotels)))
+	v.jobsRun.Add(1)
+	v.jobHotels.Add(int64(len(j.hotels)))
 	retriedAuth, retriedBusy, retries := false, false, 0
 	for {
 		if cerr := j.ctx.Err(); cerr != nil {
