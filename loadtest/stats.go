@@ -108,19 +108,7 @@ func startSampler(interval time.Duration) *sampler {
 	s := &sampler{stopc: make(chan struct{}), done: make(chan struct{})}
 	s.hwmReset = resetPeakRSS()
 	s.sample()
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				s.sample()
-			case <-s.stopc:
-				return
-			}
-		}
-	}()
+	go every(interval, s.sample, s.stopc, s.done)
 	return s
 }
 
@@ -146,4 +134,20 @@ func (s *sampler) stop() (goroutines int, rssMB float64) {
 		peak = max(peak, procStatus("VmHWM"))
 	}
 	return s.peakG, math.Round(float64(peak)/1024*10) / 10
+}
+
+// every calls f each interval until stop is closed, then closes done. The
+// samplers' goroutines run it; their stop methods own them.
+func every(interval time.Duration, f func(), stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			f()
+		case <-stop:
+			return
+		}
+	}
 }

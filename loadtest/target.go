@@ -221,19 +221,7 @@ type remoteSampler struct {
 func startRemoteSampler(url string, hc *http.Client, interval time.Duration) *remoteSampler {
 	s := &remoteSampler{url: url, hc: hc, stopc: make(chan struct{}), done: make(chan struct{})}
 	s.sample()
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				s.sample()
-			case <-s.stopc:
-				return
-			}
-		}
-	}()
+	go every(interval, s.sample, s.stopc, s.done)
 	return s
 }
 
