@@ -18,11 +18,13 @@ import (
 // many calls wait in the vendor's own queue (limit x (1 - baseline/RTT)),
 // grows by about one per round trip while that queue is short, shrinks by
 // one when it grows long, and falls by a quarter on a 429, a 503 or a
-// timeout; after such a cut it stays under 90% of the limit at which the
-// vendor pushed back, a ceiling that climbs by one every 30 s, so a vendor
-// with a short queue is not pushed into 429s again and again. The baseline is, per batch-size class, the lowest 10th
-// percentile of latency over recent windows, so jitter is not mistaken for
-// queueing. Its state is small and private: a mutex guards it.
+// timeout; after such a cut it stays under 90% of the calls the vendor
+// took when it pushed back (the limit less the calls it rejected in that
+// round trip), a ceiling that climbs by one every 30 s, so a vendor with a
+// short queue is not pushed into 429s again and again. The baseline is,
+// per batch-size class, the lowest 10th percentile of latency over recent
+// windows, so jitter is not mistaken for queueing. Its state is small and
+// private: a mutex guards it.
 type gate struct {
 	rps *rate.Limiter // nil: no rate limit
 
@@ -180,18 +182,26 @@ func (g *gate) done(rtt time.Duration, hotels int, o callOutcome) {
 	}
 }
 
-// cut shrinks the limit, at most once per round trip.
+// cut shrinks the limit, at most once per round trip. The post-congestion
+// ceiling is set from what the vendor took: of the L calls in flight when
+// it pushed back, each rejected one (the first, and every further push back
+// inside the same round trip) was one more than it could take, so after k
+// rejections the ceiling is 90% of L-k, below the vendor's real edge.
 func (g *gate) cut(now time.Time, f float64) {
 	spacing := g.srtt
 	if spacing == 0 {
 		spacing = cutFallback
 	}
 	if now.Sub(g.lastCut) > spacing {
-		g.cap = max(g.floor, min(g.cap, g.limit*0.9))
+		g.cap = max(g.floor, min(g.cap, (g.limit-1)*0.9))
 		g.capGrown = now
 		g.limit = max(g.floor, g.limit*f)
 		g.lastCut = now
+		return
 	}
+	g.cap = max(g.floor, g.cap-0.9)
+	g.capGrown = now
+	g.limit = min(g.limit, g.cap)
 }
 
 // pause stops new calls for d (the vendor's Retry-After).
