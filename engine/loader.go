@@ -10,6 +10,10 @@ import (
 	"hotelrates"
 )
 
+// maxAuthRetries bounds the retries of one job after its credential was
+// rejected: the first is free, the others come from the retry budget.
+const maxAuthRetries = 3
+
 var errStopped = hotelrates.Errorf(hotelrates.CodeUnavailable, "", "engine is stopping")
 
 // startLoader starts one rate loader; the vendor's WaitGroup owns it and
@@ -49,7 +53,8 @@ func (v *vendorRT) loader(ctx context.Context) {
 // run performs one job. Each attempt passes the vendor's circuit breaker,
 // gets a credential from the token manager, waits at the vendor's gate
 // (pause, rate limit, adaptive concurrency) and calls the vendor. A
-// rejected credential is invalidated and the call retried once; a busy
+// rejected credential is invalidated and the call retried (once for free,
+// up to maxAuthRetries times within the retry budget); a busy
 // session is retried once; a retryable failure (connection error, 5xx,
 // 429, malformed answer) is retried with exponential backoff and jitter
 // while the search's deadline leaves time and the vendor's retry budget
@@ -70,7 +75,7 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 	v.metrics.batch.WithLabelValues(v.name).Observe(float64(len(j.hotels)))
 	v.jobsRun.Add(1)
 	v.jobHotels.Add(int64(len(j.hotels)))
-	retriedAuth, retriedBusy, retries := false, false, 0
+	authRetries, retriedBusy, retries := 0, false, 0
 	for {
 		if cerr := j.ctx.Err(); cerr != nil {
 			err = context.Cause(j.ctx)
@@ -101,11 +106,27 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 		}
 		switch kind {
 		case hotelrates.ErrUnauthorized:
-			if retriedAuth {
-				return
-			}
-			retriedAuth = true
+			// The token (or session) is stale for everyone: the first
+			// report starts one refresh. The first retry is free; a token
+			// revoked again while the retry was in flight allows a few
+			// more, paid from the retry budget and only while the
+			// deadline leaves time, so a vendor that rejects every token
+			// is not hammered.
 			v.tokens.invalidate(cred)
+			if authRetries > 0 {
+				if authRetries >= maxAuthRetries {
+					return
+				}
+				if time.Until(j.deadline) < v.gate.latency() {
+					err = fmt.Errorf("%w (no time left to retry before the deadline)", err)
+					return
+				}
+				if !v.budget.take() {
+					err = fmt.Errorf("%w (retry budget spent)", err)
+					return
+				}
+			}
+			authRetries++
 			continue
 		case hotelrates.ErrBusy:
 			if retriedBusy {
