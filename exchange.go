@@ -19,6 +19,8 @@ const (
 // Credentials, tokens, signatures and session ids are redacted before a
 // record leaves the process.
 type Exchange struct {
+	// ID identifies the exchange; unique across runs of the engine.
+	ID             string              `json:"id,omitempty"`
 	Vendor         string              `json:"vendor"`
 	SearchID       string              `json:"search_id,omitempty"`
 	Kind           CallKind            `json:"kind"`
@@ -32,6 +34,10 @@ type Exchange struct {
 	ResponseHeader map[string][]string `json:"response_header,omitempty"`
 	ResponseBody   string              `json:"response_body,omitempty"`
 	Error          string              `json:"error,omitempty"`
+	// Interrupted marks the record of an exchange whose request was sent
+	// but whose outcome was never archived, because the process stopped
+	// (a crash, SIGKILL) first: it holds the request, not the answer.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 type callKey struct{}

@@ -121,6 +121,10 @@ type Stats struct {
 	// Torn is how many partial records were cut off segments recovered
 	// after a crash.
 	Torn int64
+	// Interrupted is how many exchanges an earlier run began and never
+	// archived (a crash cut them off) were archived at this start as
+	// Interrupted records, from the journal.
+	Interrupted int64
 	// SpoolBytes is the spool's size now.
 	SpoolBytes int64
 	// Pending is how many segments (open or closed) are not yet uploaded.
@@ -162,13 +166,15 @@ type Archiver struct {
 	upCtx    context.Context
 	upCancel context.CancelCauseFunc
 
-	records, dropped, segments, uploaded, upRecords, bytes, errors, lost, torn atomic.Int64
-	spoolBytes                                                                 atomic.Int64
-	full                                                                       atomic.Bool
-	lastDropLog                                                                atomic.Int64
+	records, dropped, segments, uploaded, upRecords, bytes, errors, lost, torn, interrupted atomic.Int64
+	spoolBytes                                                                              atomic.Int64
+	full                                                                                    atomic.Bool
+	lastDropLog                                                                             atomic.Int64
 
 	pmu     sync.Mutex
 	pending map[string]time.Time // segment key -> its first record's time
+
+	journal *journal // exchanges begun and not yet in a segment
 
 	writeHook func() // tests: called before each spool write (a slow disk)
 }
@@ -238,12 +244,36 @@ func New(opts Options) (*Archiver, error) {
 		a.log.Info("archive: segments from an earlier run found in the spool; uploading them",
 			"segments", len(rec.pending), "bytes", rec.bytes, "torn_records_dropped", rec.torn)
 	}
-	a.upCtx, a.upCancel = context.WithCancelCause(context.Background())
 	seq := uint64(max(a.now().UnixMicro(), 0))
+	seq, err = a.recoverJournal(seq)
+	if err != nil {
+		return nil, err
+	}
+	if a.journal, err = openJournal(sp.journal, a.now()); err != nil {
+		return nil, err
+	}
+	a.upCtx, a.upCancel = context.WithCancelCause(context.Background())
 	go a.runWriter(seq)
 	go a.runUploader()
 	a.kick()
 	return a, nil
+}
+
+// Begin notes, in the spool's journal, an exchange whose request is about
+// to be sent; ex must be redacted and carry an ID, under which Record will
+// later get the whole exchange. If the process dies before that record is
+// in the spool, the next start archives ex as Interrupted. Begin makes one
+// small write to the local disk; it implements engine.WriteAheadRecorder.
+func (a *Archiver) Begin(ex hotelrates.Exchange) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.closed {
+		return
+	}
+	if err := a.journal.begin(ex); err != nil {
+		a.errors.Add(1)
+		a.log.Error("archive: the journal failed; exchanges cut off by a crash will not be archived", "err", err)
+	}
 }
 
 // Record queues ex for archiving. It never blocks longer than
@@ -255,7 +285,7 @@ func (a *Archiver) Record(ctx context.Context, ex hotelrates.Exchange) bool {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.closed {
-		a.drop("archiver closed")
+		a.drop(ex.ID, "archiver closed")
 		return false
 	}
 	select {
@@ -265,7 +295,7 @@ func (a *Archiver) Record(ctx context.Context, ex hotelrates.Exchange) bool {
 	default:
 	}
 	if a.enqueueWait < 0 {
-		a.drop("queue full")
+		a.drop(ex.ID, "queue full")
 		return false
 	}
 	if ctx == nil {
@@ -278,16 +308,19 @@ func (a *Archiver) Record(ctx context.Context, ex hotelrates.Exchange) bool {
 		a.records.Add(1)
 		return true
 	case <-t.C:
-		a.drop("queue full: the spool disk is slow")
+		a.drop(ex.ID, "queue full: the spool disk is slow")
 	case <-ctx.Done():
-		a.drop("context ended while the queue was full")
+		a.drop(ex.ID, "context ended while the queue was full")
 	case <-a.closing:
-		a.drop("archiver closing")
+		a.drop(ex.ID, "archiver closing")
 	}
 	return false
 }
 
-func (a *Archiver) drop(reason string) {
+// drop counts and logs (at most once a second) a record given up on, and
+// ends its journal entry: a drop is reported here, not at the next start.
+func (a *Archiver) drop(id, reason string) {
+	a.endJournal(id)
 	n := a.dropped.Add(1)
 	now := time.Now().UnixNano()
 	last := a.lastDropLog.Load()
@@ -322,6 +355,9 @@ func (a *Archiver) Close(ctx context.Context) error {
 	})
 	defer stop()
 	<-a.written
+	if n := a.journal.close(); n > 0 {
+		a.log.Info("archive: exchanges still in flight at close stay in the journal; the next start archives them as interrupted", "exchanges", n)
+	}
 	<-a.done
 	if s := a.Stats(); s.Pending > 0 {
 		return fmt.Errorf("archive: %d segments (%d bytes) not uploaded yet; they stay in the spool for the next start", s.Pending, s.SpoolBytes)
@@ -341,6 +377,7 @@ func (a *Archiver) Stats() Stats {
 		Errors:          a.errors.Load(),
 		Lost:            a.lost.Load(),
 		Torn:            a.torn.Load(),
+		Interrupted:     a.interrupted.Load(),
 		SpoolBytes:      a.spoolBytes.Load(),
 		SpoolFull:       a.full.Load(),
 	}
@@ -357,6 +394,14 @@ func (a *Archiver) Stats() Stats {
 		s.OldestPending = max(0, a.now().Sub(oldest))
 	}
 	return s
+}
+
+// endJournal marks exchange id done in the journal.
+func (a *Archiver) endJournal(id string) {
+	if err := a.journal.done(id); err != nil {
+		a.errors.Add(1)
+		a.log.Error("archive: the journal failed; exchanges cut off by a crash will not be archived", "err", err)
+	}
 }
 
 func (a *Archiver) setPending(key string, first time.Time) {

@@ -22,17 +22,18 @@ import (
 //
 //	DIR/open/<escaped key>.ndjson   a segment being written, one record per line
 //	DIR/ready/<escaped key>         a closed segment (gzip NDJSON) awaiting upload
+//	DIR/journal/<start>.ndjson      exchanges in flight (see journal)
 //
 // where <escaped key> is url.PathEscape of the segment's key.
 type spool struct {
-	dir, open, ready string
-	limit            int64
+	dir, open, ready, journal string
+	limit                     int64
 }
 
 const openSuffix = ".ndjson"
 
 func openSpool(dir string, limit int64) (*spool, error) {
-	s := &spool{dir: dir, open: filepath.Join(dir, "open"), ready: filepath.Join(dir, "ready"), limit: limit}
+	s := &spool{dir: dir, open: filepath.Join(dir, "open"), ready: filepath.Join(dir, "ready"), journal: filepath.Join(dir, "journal"), limit: limit}
 	for _, d := range []string{s.open, s.ready} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("archive: spool: %w", err)
@@ -313,6 +314,7 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		a.errors.Add(1)
 		a.lost.Add(1)
 		a.log.Error("archive: exchange record LOST: cannot encode it", "vendor", ex.Vendor, "search_id", ex.SearchID, "err", err)
+		a.endJournal(ex.ID)
 		return seq
 	}
 	line = append(line, '\n')
@@ -320,7 +322,7 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		if !a.full.Swap(true) {
 			a.log.Error("archive: spool is full; refusing records until uploads free room", "spool_bytes", a.spoolBytes.Load(), "limit", a.spool.limit)
 		}
-		a.drop("spool full")
+		a.drop(ex.ID, "spool full")
 		a.records.Add(-1) // counted as accepted by Record; it is a drop
 		return seq
 	}
@@ -342,6 +344,7 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 			a.errors.Add(1)
 			a.lost.Add(1)
 			a.log.Error("archive: exchange record LOST: cannot open a spool segment", "key", key, "err", err)
+			a.endJournal(ex.ID)
 			return seq
 		}
 		syncDir(a.spool.open)
@@ -354,8 +357,10 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		a.errors.Add(1)
 		a.lost.Add(1)
 		a.log.Error("archive: exchange record LOST: spool write failed", "key", s.key, "err", err)
+		a.endJournal(ex.ID)
 		return seq
 	}
+	a.endJournal(ex.ID)
 	s.dirty = true
 	s.bytes += int64(len(line))
 	s.records++

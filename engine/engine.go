@@ -32,6 +32,18 @@ type Recorder interface {
 	Record(ctx context.Context, ex hotelrates.Exchange) bool
 }
 
+// A WriteAheadRecorder is a Recorder that is also told of each exchange
+// before its request is sent: Begin gets the exchange's ID and redacted
+// request, Record later gets the whole exchange under the same ID. An
+// archive that keeps what Begin gets (package archive writes it to a
+// journal on disk) can still archive an exchange whose answer a crash cut
+// off. Begin runs on the calling goroutine before the request goes out, so
+// it must be quick.
+type WriteAheadRecorder interface {
+	Recorder
+	Begin(ex hotelrates.Exchange)
+}
+
 // Options configure an Engine.
 type Options struct {
 	// Vendors are the vendors searches are answered from.
@@ -324,7 +336,7 @@ func New(opts Options) (*Engine, error) {
 			if sh, ok := vc.Vendor.(hotelrates.SecretHolder); ok {
 				secrets = sh.Secrets()
 			}
-			rt = &recordingTransport{base: base, vendor: info.Name, rec: opts.Recorder, secrets: secrets}
+			rt = newRecordingTransport(base, info.Name, opts.Recorder, secrets)
 		}
 		hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		v := &vendorRT{

@@ -60,6 +60,19 @@ func (r *memRecorder) Record(_ context.Context, ex hotelrates.Exchange) bool {
 	return true
 }
 
+// aheadRecorder is a memRecorder that is also told of each exchange
+// before its request goes out.
+type aheadRecorder struct {
+	memRecorder
+	begun []hotelrates.Exchange
+}
+
+func (r *aheadRecorder) Begin(ex hotelrates.Exchange) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.begun = append(r.begun, ex)
+}
+
 func (r *memRecorder) all() []hotelrates.Exchange {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -501,7 +514,7 @@ func TestArchiveRecordsEqualExchangesAndHoldNoSecrets(t *testing.T) {
 	cfg := fast()
 	cfg.Vendors.Solo.Faults.Revoke = 0.05
 	sim := startSim(t, cfg)
-	rec := &memRecorder{}
+	rec := &aheadRecorder{}
 	e := newEngine(t, sim, func(o *engine.Options) { o.Recorder = rec })
 	sim.Reset()
 	res, err := e.Search(context.Background(), hotelrates.Search{ID: "search-archive-1", HotelIDs: sandbox.HotelIDs(1, 120), Stay: stay()})
@@ -530,7 +543,28 @@ func TestArchiveRecordsEqualExchangesAndHoldNoSecrets(t *testing.T) {
 			t.Errorf("%s: %d records, sandbox saw %d requests", name, byVendor[name], st[name].Requests)
 		}
 	}
-	b, _ := json.Marshal(exs)
+	// Each exchange was begun first, under the same ID, with its request
+	// and without an answer.
+	rec.mu.Lock()
+	begun := slices.Clone(rec.begun)
+	rec.mu.Unlock()
+	ids := map[string]hotelrates.Exchange{}
+	for _, ex := range begun {
+		if ex.ID == "" || ex.Status != 0 || ex.ResponseBody != "" {
+			t.Errorf("begun exchange %+v", ex)
+		}
+		ids[ex.ID] = ex
+	}
+	if len(ids) != len(exs) || len(begun) != len(exs) {
+		t.Errorf("%d begun (%d ids), %d records", len(begun), len(ids), len(exs))
+	}
+	for _, ex := range exs {
+		b, ok := ids[ex.ID]
+		if !ok || b.URL != ex.URL || b.RequestBody != ex.RequestBody || b.Kind != ex.Kind {
+			t.Errorf("record %s: begun as %+v", ex.ID, b)
+		}
+	}
+	b, _ := json.Marshal(append(exs, begun...))
 	for _, secret := range []string{sandbox.DemoSoloClientSecret, sandbox.DemoBulkSecret, sandbox.DemoBulkAPIKey, sandbox.DemoSessionPassword, "Signature="} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("archive holds %q", secret)

@@ -3,9 +3,13 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hotelrates"
@@ -17,12 +21,24 @@ const maxRecordedBody = 1 << 20
 
 // recordingTransport records every exchange with one vendor, redacted,
 // and hands it to the Recorder when the response body is closed (or the
-// round trip failed).
+// round trip failed). A WriteAheadRecorder is told of the exchange before
+// the request goes out.
 type recordingTransport struct {
 	base    http.RoundTripper
 	vendor  string
 	rec     Recorder
+	ahead   WriteAheadRecorder // rec, when it is one
 	secrets []string
+	idBase  string // random per transport: IDs stay unique across runs
+	seq     atomic.Uint64
+}
+
+func newRecordingTransport(base http.RoundTripper, vendor string, rec Recorder, secrets []string) *recordingTransport {
+	var b [6]byte
+	rand.Read(b[:])
+	t := &recordingTransport{base: base, vendor: vendor, rec: rec, secrets: secrets, idBase: hex.EncodeToString(b[:]) + "-"}
+	t.ahead, _ = rec.(WriteAheadRecorder)
+	return t
 }
 
 func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -31,6 +47,7 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		call.Kind = hotelrates.CallRates
 	}
 	ex := &hotelrates.Exchange{
+		ID:     t.idBase + strconv.FormatUint(t.seq.Add(1), 36),
 		Vendor: t.vendor, SearchID: call.SearchID, Kind: call.Kind, Start: time.Now().UTC(),
 		Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header.Clone(),
 	}
@@ -44,6 +61,12 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		req = req.Clone(req.Context())
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	if t.ahead != nil {
+		intent := *ex
+		intent.RequestHeader = http.Header(ex.RequestHeader).Clone()
+		redact.Exchange(&intent, t.secrets)
+		t.ahead.Begin(intent)
 	}
 	ctx := context.WithoutCancel(req.Context())
 	resp, err := t.base.RoundTrip(req)

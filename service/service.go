@@ -29,6 +29,9 @@ import (
 	"hotelrates/vendorsim"
 )
 
+// The archiver journals each exchange before it is sent.
+var _ engine.WriteAheadRecorder = (*archive.Archiver)(nil)
+
 // Options are what the config file does not say.
 type Options struct {
 	Logger *slog.Logger
@@ -219,6 +222,7 @@ func (s *Service) registerArchiveMetrics() {
 		counter("hotelrates_archive_records_uploaded_total", "Records in uploaded segments.", func(st archive.Stats) int64 { return st.UploadedRecords }),
 		counter("hotelrates_archive_upload_errors_total", "Failed uploads and spool errors.", func(st archive.Stats) int64 { return st.Errors }),
 		counter("hotelrates_archive_torn_records_total", "Partial records cut off segments recovered after a crash.", func(st archive.Stats) int64 { return st.Torn }),
+		counter("hotelrates_archive_interrupted_records_total", "Exchanges cut off by a crash, archived from the journal at start as interrupted records.", func(st archive.Stats) int64 { return st.Interrupted }),
 		gauge("hotelrates_archive_spool_bytes", "Bytes in the archive spool.", func(st archive.Stats) float64 { return float64(st.SpoolBytes) }),
 		gauge("hotelrates_archive_pending_segments", "Segments not yet uploaded.", func(st archive.Stats) float64 { return float64(st.Pending) }),
 		gauge("hotelrates_archive_oldest_pending_seconds", "Age of the oldest record not yet uploaded.", func(st archive.Stats) float64 { return st.OldestPending.Seconds() }),

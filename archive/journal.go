@@ -1,0 +1,329 @@
+package archive
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"hotelrates"
+)
+
+// journal is the archiver's write-ahead log of exchanges in flight:
+//
+//	DIR/journal/<start unix nanoseconds>.ndjson
+//
+// Begin appends an exchange's request ({"id":...,"vendor":...}) before the
+// request goes out; once the whole record is in a spool segment the writer
+// appends {"done":ID}. A journal line is one write(2), so a SIGKILL leaves
+// whole lines and at most a torn last one. At the next start every
+// exchange begun but not done, and not in any spool segment, becomes an
+// Interrupted record in the spool: the vendor saw the request, so the
+// archive keeps it even though its answer is lost.
+//
+// The file is rewritten, keeping only the open entries, when it passes
+// journalRotate bytes, and removed on a clean Close with nothing open.
+type journal struct {
+	dir string
+
+	mu       sync.Mutex
+	f        *os.File // nil: the journal failed and is off
+	path     string
+	size     int64
+	rotateAt int64
+	open     map[string][]byte // ID -> its begin line
+	failed   error
+}
+
+// journalRotate is the size at which the journal is rewritten.
+const journalRotate = 8 << 20
+
+// journalLine is one line of a journal: an exchange begun, or the ID of
+// one that is done.
+type journalLine struct {
+	Done string `json:"done,omitempty"`
+	hotelrates.Exchange
+}
+
+func openJournal(dir string, now time.Time) (*journal, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("archive: journal: %w", err)
+	}
+	path := filepath.Join(dir, strconv.FormatInt(now.UnixNano(), 10)+".ndjson")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("archive: journal: %w", err)
+	}
+	syncDir(dir)
+	return &journal{dir: dir, f: f, path: path, rotateAt: journalRotate, open: map[string][]byte{}}, nil
+}
+
+// begin writes ex's begin line. It returns an error only when the journal
+// has just failed (it is off from then on).
+func (j *journal) begin(ex hotelrates.Exchange) error {
+	if j == nil || ex.ID == "" {
+		return nil
+	}
+	line, err := json.Marshal(journalLine{Exchange: ex})
+	if err != nil {
+		return nil // the record itself will fail to encode and be counted
+	}
+	line = append(line, '\n')
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	if err := j.write(line); err != nil {
+		return err
+	}
+	j.open[ex.ID] = line
+	return nil
+}
+
+// done marks the exchange id archived (or given up on: a drop is counted
+// and logged where it happens).
+func (j *journal) done(id string) error {
+	if j == nil || id == "" {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, ok := j.open[id]; !ok || j.f == nil {
+		return nil
+	}
+	delete(j.open, id)
+	line, _ := json.Marshal(journalLine{Done: id})
+	if err := j.write(append(line, '\n')); err != nil {
+		return err
+	}
+	if j.size >= j.rotateAt {
+		return j.rotate()
+	}
+	return nil
+}
+
+// write appends one line in one write; on failure the journal turns off.
+// j.mu is held.
+func (j *journal) write(line []byte) error {
+	if _, err := j.f.Write(line); err != nil {
+		return j.fail(err)
+	}
+	j.size += int64(len(line))
+	return nil
+}
+
+func (j *journal) fail(err error) error {
+	j.f.Close()
+	j.f = nil
+	j.failed = err
+	return fmt.Errorf("archive: journal turned off: %w", err)
+}
+
+// rotate rewrites the journal with only the open entries. j.mu is held.
+func (j *journal) rotate() error {
+	tmp := j.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return j.fail(err)
+	}
+	var size int64
+	for _, line := range j.open {
+		n, err := f.Write(line)
+		size += int64(n)
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return j.fail(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return j.fail(err)
+	}
+	if err := os.Rename(tmp, j.path); err != nil {
+		os.Remove(tmp)
+		return j.fail(err)
+	}
+	nf, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return j.fail(err)
+	}
+	j.f.Close()
+	j.f, j.size = nf, size
+	return nil
+}
+
+// close closes the journal and removes its file when nothing is open. It
+// returns how many entries stay open (for the next start to recover).
+func (j *journal) close() int {
+	if j == nil {
+		return 0
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return len(j.open)
+	}
+	j.f.Close()
+	j.f = nil
+	if len(j.open) == 0 {
+		os.Remove(j.path)
+		syncDir(j.dir)
+	}
+	return len(j.open)
+}
+
+// readJournals returns the exchanges begun but not done in the journal
+// files under dir, oldest first, and the files read.
+func readJournals(dir string) (orphans []hotelrates.Exchange, files []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("archive: journal: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(dir, name)
+		if strings.HasSuffix(name, ".tmp") {
+			os.Remove(path) // an unfinished rotation: the journal itself is whole
+			continue
+		}
+		if !strings.HasSuffix(name, ".ndjson") {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("archive: journal: %w", err)
+		}
+		begun, err := parseJournal(f)
+		f.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("archive: journal %s: %w", name, err)
+		}
+		orphans = append(orphans, begun...)
+		files = append(files, path)
+	}
+	slices.SortStableFunc(orphans, func(a, b hotelrates.Exchange) int { return a.Start.Compare(b.Start) })
+	return orphans, files, nil
+}
+
+// parseJournal returns the exchanges a journal holds as begun and not done.
+// Lines that do not parse (a torn last line) are skipped.
+func parseJournal(r io.Reader) ([]hotelrates.Exchange, error) {
+	begun := map[string]hotelrates.Exchange{}
+	var order []string
+	br := bufio.NewReader(r)
+	for {
+		b, err := br.ReadBytes('\n')
+		if len(b) > 0 && b[len(b)-1] == '\n' {
+			var l journalLine
+			if json.Unmarshal(b, &l) == nil {
+				switch {
+				case l.Done != "":
+					delete(begun, l.Done)
+				case l.ID != "":
+					if _, seen := begun[l.ID]; !seen {
+						order = append(order, l.ID)
+					}
+					begun[l.ID] = l.Exchange
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]hotelrates.Exchange, 0, len(begun))
+	for _, id := range order {
+		if ex, ok := begun[id]; ok {
+			out = append(out, ex)
+			delete(begun, id)
+		}
+	}
+	return out, nil
+}
+
+// interruptedError is the error of an Interrupted record.
+const interruptedError = "interrupted: the process stopped before this exchange's outcome was archived; the request was sent, the answer is unknown"
+
+// recoverJournal archives, as Interrupted records, the exchanges an
+// earlier run began and never archived, then removes its journals. It
+// runs in New, before the writer starts.
+func (a *Archiver) recoverJournal(seq uint64) (uint64, error) {
+	orphans, files, err := readJournals(a.spool.journal)
+	if err != nil || len(files) == 0 {
+		return seq, err
+	}
+	if len(orphans) > 0 {
+		// A record written just before the crash, with its done line
+		// lost, is in a segment: it is not archived twice.
+		have, err := a.spool.recordIDs()
+		if err != nil {
+			return seq, err
+		}
+		open := map[string]*openSeg{}
+		n := 0
+		for _, ex := range orphans {
+			if have[ex.ID] {
+				continue
+			}
+			ex.Interrupted = true
+			ex.Error = interruptedError
+			a.records.Add(1)
+			a.interrupted.Add(1)
+			seq = a.write(open, ex, seq)
+			n++
+		}
+		for _, s := range open {
+			a.seal(s)
+		}
+		if n > 0 {
+			a.log.Warn("archive: exchanges cut off by the end of an earlier run archived as interrupted (request kept, answer unknown)", "exchanges", n)
+		}
+	}
+	for _, f := range files {
+		os.Remove(f)
+	}
+	syncDir(a.spool.journal)
+	return seq, nil
+}
+
+// recordIDs returns the IDs of the records in the closed segments.
+func (s *spool) recordIDs() (map[string]bool, error) {
+	ids := map[string]bool{}
+	entries, err := os.ReadDir(s.ready)
+	if err != nil {
+		return nil, fmt.Errorf("archive: spool: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			continue
+		}
+		f, err := os.Open(filepath.Join(s.ready, e.Name()))
+		if err != nil {
+			continue
+		}
+		exs, _ := ReadSegment(f) // whatever it holds whole
+		f.Close()
+		for _, ex := range exs {
+			if ex.ID != "" {
+				ids[ex.ID] = true
+			}
+		}
+	}
+	return ids, nil
+}

@@ -1,0 +1,211 @@
+package archive
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"hotelrates"
+)
+
+func withID(ex hotelrates.Exchange, id string) hotelrates.Exchange {
+	ex.ID = id
+	return ex
+}
+
+// begun is what the engine gives Begin: the request, no answer yet.
+func begun(ex hotelrates.Exchange) hotelrates.Exchange {
+	ex.Status, ex.ResponseHeader, ex.ResponseBody, ex.DurationMS = 0, nil, "", 0
+	return ex
+}
+
+func TestParseJournal(t *testing.T) {
+	line := func(l journalLine) string {
+		b, _ := json.Marshal(l)
+		return string(b) + "\n"
+	}
+	a := begun(withID(exchange("solo", 1, t0), "a"))
+	b := begun(withID(exchange("solo", 2, t0), "b"))
+	c := begun(withID(exchange("bulk", 3, t0), "c"))
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"empty", "", nil},
+		{"begun and done", line(journalLine{Exchange: a}) + line(journalLine{Done: "a"}), nil},
+		{"begun only", line(journalLine{Exchange: a}) + line(journalLine{Exchange: b}) + line(journalLine{Done: "a"}), []string{"b"}},
+		{"order kept", line(journalLine{Exchange: c}) + line(journalLine{Exchange: a}), []string{"c", "a"}},
+		{"torn last line: that begin never finished", line(journalLine{Exchange: a}) + strings.TrimSuffix(line(journalLine{Exchange: b}), "\n"), []string{"a"}},
+		{"torn done line: still open", line(journalLine{Exchange: a}) + `{"done":"a`, []string{"a"}},
+		{"garbage line skipped", "not json\n" + line(journalLine{Exchange: a}), []string{"a"}},
+		{"done before begin (after a rotation)", line(journalLine{Done: "x"}) + line(journalLine{Exchange: a}), []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseJournal(strings.NewReader(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, ex := range got {
+				ids = append(ids, ex.ID)
+			}
+			if strings.Join(ids, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("open %v, want %v", ids, tt.want)
+			}
+		})
+	}
+}
+
+// A SIGKILL leaves the journal with exchanges begun and not done. The next
+// start archives those not already in a segment as Interrupted, once; the
+// ones whose records made it are not duplicated.
+func TestJournalRecoveryAfterCrash(t *testing.T) {
+	spoolDir := t.TempDir()
+	sp, err := openSpool(spoolDir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := withID(exchange("solo", 1, t0), "done")            // archived and uploaded before the crash
+	inSegment := withID(exchange("solo", 2, t0), "in-segment") // written, its done line lost
+	cut := withID(exchange("bulk", 3, t0), "cut")              // in flight at the crash
+	var j strings.Builder
+	for _, l := range []journalLine{{Exchange: begun(done)}, {Exchange: begun(inSegment)}, {Exchange: begun(cut)}, {Done: "done"}} {
+		b, _ := json.Marshal(l)
+		j.Write(append(b, '\n'))
+	}
+	os.MkdirAll(sp.journal, 0o700)
+	if err := os.WriteFile(filepath.Join(sp.journal, "1.ndjson"), []byte(j.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := segmentKey("", "solo", "crashed", t0, 1)
+	os.WriteFile(sp.openPath(key), []byte(marshal(t, inSegment)+"\n"), 0o600)
+
+	sink := newDirSink(t)
+	logs := &syncBuffer{}
+	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, byKey := readBack(t, sink, "")
+	ids := map[string]int{}
+	var got hotelrates.Exchange
+	for _, recs := range byKey {
+		for _, ex := range recs {
+			ids[ex.ID]++
+			if ex.ID == "cut" {
+				got = ex
+			}
+		}
+	}
+	if ids["done"] != 0 || ids["in-segment"] != 1 || ids["cut"] != 1 || len(ids) != 2 {
+		t.Errorf("archived %v", ids)
+	}
+	if !got.Interrupted || !strings.HasPrefix(got.Error, "interrupted") || got.RequestBody != cut.RequestBody || got.ResponseBody != "" || got.SearchID != cut.SearchID {
+		t.Errorf("interrupted record %+v", got)
+	}
+	if st := a.Stats(); st.Interrupted != 1 || st.UploadedRecords != 2 {
+		t.Errorf("stats %+v", st)
+	}
+	if !strings.Contains(logs.String(), "interrupted") {
+		t.Errorf("no log:\n%s", logs)
+	}
+	if left, _ := os.ReadDir(sp.journal); len(left) != 0 {
+		t.Errorf("journal files left: %v", left)
+	}
+}
+
+// A live archiver: every begun exchange whose record arrives is closed in
+// the journal; a clean Close with nothing open removes the journal; one
+// still open at Close is archived as interrupted at the next start.
+func TestJournalThroughRestart(t *testing.T) {
+	spoolDir := t.TempDir()
+	sink := newDirSink(t)
+	start := func() *Archiver {
+		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", Logger: testLogger(&syncBuffer{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := start()
+	for i, id := range []string{"x", "y", "z"} {
+		ex := withID(exchange("solo", i, t0), id)
+		a.Begin(begun(ex))
+		if id != "z" { // z is still in flight when the process stops
+			a.Record(t.Context(), ex)
+		}
+	}
+	if err := a.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a = start()
+	if err := a.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if st := a.Stats(); st.Interrupted != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	a = start() // nothing open now: nothing more to recover
+	if err := a.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if st := a.Stats(); st.Interrupted != 0 {
+		t.Errorf("recovered again: %+v", st)
+	}
+	_, byKey := readBack(t, sink, "")
+	ids := map[string]int{}
+	for _, recs := range byKey {
+		for _, ex := range recs {
+			ids[ex.ID]++
+			if ex.Interrupted != (ex.ID == "z") {
+				t.Errorf("record %s interrupted %v", ex.ID, ex.Interrupted)
+			}
+		}
+	}
+	if len(ids) != 3 || ids["x"] != 1 || ids["y"] != 1 || ids["z"] != 1 {
+		t.Errorf("archived %v", ids)
+	}
+	if left, _ := os.ReadDir(filepath.Join(spoolDir, "journal")); len(left) != 0 {
+		t.Errorf("journal files left: %v", left)
+	}
+}
+
+// The journal is rewritten with only its open entries when it grows.
+func TestJournalRotation(t *testing.T) {
+	dir := t.TempDir()
+	j, err := openJournal(dir, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.rotateAt = 4 << 10
+	for i := range 200 {
+		id := string(rune('a'+i%26)) + strings.Repeat("-", i/26) // unique
+		if err := j.begin(begun(withID(exchange("solo", i, t0), id))); err != nil {
+			t.Fatal(err)
+		}
+		if i != 7 {
+			if err := j.done(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	info, err := os.Stat(j.path)
+	if err != nil || info.Size() > 8<<10 {
+		t.Fatalf("journal not rotated: %v, %v", info.Size(), err)
+	}
+	if n := j.close(); n != 1 {
+		t.Errorf("%d open at close", n)
+	}
+	orphans, files, err := readJournals(dir)
+	if err != nil || len(files) != 1 || len(orphans) != 1 || orphans[0].ID != "h" {
+		t.Errorf("orphans %v, files %v, %v", orphans, files, err)
+	}
+}
