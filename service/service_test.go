@@ -1,0 +1,194 @@
+package service_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"hotelrates"
+	"hotelrates/archive"
+	"hotelrates/config"
+	"hotelrates/httpapi"
+	"hotelrates/sandbox"
+	"hotelrates/service"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fastSandbox is the default sandbox with short latencies.
+func fastSandbox() *sandbox.Config {
+	c := sandbox.DefaultConfig()
+	c.Vendors.Solo.Latency.Base = 2 * time.Millisecond
+	c.Vendors.Bulk.Latency.Base = 5 * time.Millisecond
+	c.Vendors.Bulk.RPS, c.Vendors.Bulk.Burst = 1000, 1000
+	c.Vendors.Session.Latency.Base = 3 * time.Millisecond
+	return &c
+}
+
+// testConfig is the embedded default with its data in dir.
+func testConfig(dir string) config.Config {
+	cfg := config.Default()
+	cfg.Archive.URL = "file://" + filepath.Join(dir, "archive")
+	cfg.Archive.SpoolDir = filepath.Join(dir, "spool")
+	cfg.ShutdownGrace = 5 * time.Second
+	return cfg
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// The embedded default end to end in one process: the API over a real
+// listener answers with the sandbox's ground truth, reports ready, exposes
+// the archive's metrics, and a graceful stop leaves every vendor exchange
+// archived and the journal empty.
+func TestEmbeddedDefault(t *testing.T) {
+	dir := t.TempDir()
+	s, err := service.New(testConfig(dir), service.Options{Logger: quiet(), Sandbox: fastSandbox()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+	}
+
+	hotels := sandbox.HotelIDs(1, 60)
+	st := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-05-01"), CheckOut: hotelrates.MustDate("2027-05-04"), Adults: 2, Rooms: 1, Currency: "GBP"}
+	c := &httpapi.Client{BaseURL: base}
+	var got []httpapi.Hotel
+	sum, err := c.Stream(context.Background(), httpapi.SearchRequest{HotelIDs: hotels, CheckIn: "2027-05-01", CheckOut: "2027-05-04", Currency: "GBP"}, func(h httpapi.Hotel) {
+		got = append(got, h)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Complete || sum.Hotels != len(hotels) || len(got) != len(hotels) {
+		t.Fatalf("summary %+v, %d hotels streamed", sum, len(got))
+	}
+	for _, h := range got {
+		var want []hotelrates.Offer
+		for _, v := range sandbox.VendorNames {
+			want = append(want, sandbox.Offers(v, h.HotelID, st)...)
+		}
+		if len(h.Offers) != len(want) {
+			t.Errorf("%s: %d offers, ground truth %d", h.HotelID, len(h.Offers), len(want))
+			continue
+		}
+		for _, o := range h.Offers {
+			if !slices.ContainsFunc(want, func(w hotelrates.Offer) bool {
+				return w.Vendor == o.Vendor && w.Room == o.Room && w.Board == o.Board && w.Total == o.Total && w.Refundable == o.Refundable
+			}) {
+				t.Errorf("%s: offer %+v is not the sandbox's", h.HotelID, o)
+			}
+		}
+	}
+
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"hotelrates_archive_records_total", "hotelrates_archive_interrupted_records_total", "go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(string(metrics), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+
+	stop()
+	if err := <-served; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	// Every exchange the vendors saw, logouts at shutdown included, is in
+	// the archive once; nothing is left in the spool or the journal.
+	sink, err := archive.NewDirSink(filepath.Join(dir, "archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := sink.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byVendor := map[string]int64{}
+	for _, o := range objs {
+		rc, err := sink.Get(context.Background(), o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := archive.ReadSegment(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			byVendor[r.Vendor]++
+			if r.Interrupted {
+				t.Errorf("interrupted record after a clean stop: %+v", r)
+			}
+		}
+	}
+	stats := s.Sim.Stats()
+	for _, v := range sandbox.VendorNames {
+		if byVendor[v] != stats[v].Requests || byVendor[v] == 0 {
+			t.Errorf("%s: %d records archived, the vendor saw %d requests", v, byVendor[v], stats[v].Requests)
+		}
+	}
+	if segs, _ := archive.ListSpool(filepath.Join(dir, "spool")); len(segs) != 0 {
+		t.Errorf("spool not empty after a clean stop: %+v", segs)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "spool", "journal")); len(left) != 0 {
+		t.Errorf("journal left after a clean stop: %v", left)
+	}
+}
+
+// A service that cannot be assembled fails with a clear error and leaves
+// nothing running (goleak checks the sandbox and archiver were stopped).
+func TestNewFailsCleanly(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*config.Config)
+		want   string
+	}{
+		{"unknown protocol", func(c *config.Config) { c.Vendors[2].Protocol = "carrier-pigeon" }, "unknown protocol"},
+		{"sandbox off, no base_url", func(c *config.Config) { c.Sandbox.Enabled = false }, "no base_url"},
+		{"bad archive URL", func(c *config.Config) { c.Archive.URL = "ftp://archive" }, "ftp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t.TempDir())
+			tt.mutate(&cfg)
+			s, err := service.New(cfg, service.Options{Logger: quiet(), Sandbox: fastSandbox()})
+			if err == nil {
+				s.Close(context.Background())
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
