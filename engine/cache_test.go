@@ -75,7 +75,10 @@ func TestRepeatedSearchIsAnsweredFromTheCache(t *testing.T) {
 
 func TestCacheExpiresAndFreshBypasses(t *testing.T) {
 	sim := startSim(t, fast())
-	e := newEngine(t, sim, withCache(300*time.Millisecond))
+	// A TTL long enough that a slow machine finishes two searches within
+	// it (the first answers are cached as the first search runs).
+	const ttl = 2 * time.Second
+	e := newEngine(t, sim, withCache(ttl))
 	hotels := sandbox.HotelIDs(1, 40)
 	search := func(fresh bool) int64 {
 		before := requests(sim)
@@ -95,7 +98,7 @@ func TestCacheExpiresAndFreshBypasses(t *testing.T) {
 	if n := search(true); n == 0 {
 		t.Error(`"fresh" search made no calls`)
 	}
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(ttl + 200*time.Millisecond)
 	if n := search(false); n == 0 {
 		t.Error("search after the TTL made no calls")
 	}
