@@ -370,7 +370,7 @@ func TestOverloadIsShedAtTheFrontDoor(t *testing.T) {
 	if shed == 0 || accepted == 0 {
 		t.Fatalf("accepted %d, shed %d", accepted, shed)
 	}
-	if slowShed > 100*time.Millisecond || retryAfterMissing > 0 {
+	if slowShed > 500*time.Millisecond || retryAfterMissing > 0 { // generous: a shed search makes no call
 		t.Errorf("shedding is not fast or lacks Retry-After: %v, %d", slowShed, retryAfterMissing)
 	}
 	if late > 0 || incomplete > accepted/10 {
