@@ -26,6 +26,9 @@ type jsonWalker struct {
 	col   *collector
 	lit   *literal
 	edits []edit
+	// sensitive caches Sensitive by raw key: an answer repeats a few keys
+	// thousands of times.
+	sensitive map[string]bool
 }
 
 // rewriteJSON applies the walker to the valid JSON text body. It returns
@@ -87,7 +90,7 @@ func (w *jsonWalker) value(collect bool) {
 					w.i++
 				}
 				w.ws()
-				if !collect && w.col != nil && Sensitive(decodeJSONString(w.b[ks:ke])) {
+				if !collect && w.col != nil && w.isSensitive(w.b[ks:ke]) {
 					vs := w.i
 					w.value(true)
 					if raw := w.b[vs:w.i]; replaceable(raw) {
@@ -133,6 +136,20 @@ func (w *jsonWalker) value(collect bool) {
 			}
 		}
 	}
+}
+
+// isSensitive reports whether the key raw (a JSON string literal) names
+// a credential.
+func (w *jsonWalker) isSensitive(raw string) bool {
+	s, ok := w.sensitive[raw]
+	if !ok {
+		if w.sensitive == nil {
+			w.sensitive = map[string]bool{}
+		}
+		s = Sensitive(decodeJSONString(raw))
+		w.sensitive[raw] = s
+	}
+	return s
 }
 
 // str steps over the string at w.i and returns its span, quotes included.
