@@ -304,21 +304,16 @@ func (a *Archiver) recoverJournal(seq uint64) (uint64, error) {
 
 // recordIDs returns the IDs of the records in the closed segments.
 func (s *spool) recordIDs() (map[string]bool, error) {
-	ids := map[string]bool{}
-	entries, err := os.ReadDir(s.ready)
+	segs, err := ListSpool(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("archive: spool: %w", err)
 	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".tmp-") {
+	ids := map[string]bool{}
+	for _, seg := range segs {
+		if !seg.Ready {
 			continue
 		}
-		f, err := os.Open(filepath.Join(s.ready, e.Name()))
-		if err != nil {
-			continue
-		}
-		exs, _ := ReadSegment(f) // whatever it holds whole
-		f.Close()
+		exs, _ := ReadSpoolSegment(seg) // whatever it holds whole
 		for _, ex := range exs {
 			if ex.ID != "" {
 				ids[ex.ID] = true
