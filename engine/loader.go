@@ -117,12 +117,8 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 				if authRetries >= maxAuthRetries {
 					return
 				}
-				if time.Until(j.deadline) < v.gate.latency() {
-					err = fmt.Errorf("%w (no time left to retry before the deadline)", err)
-					return
-				}
-				if !v.budget.take() {
-					err = fmt.Errorf("%w (retry budget spent)", err)
+				if rerr := v.mayRetry(j, 0, err); rerr != nil {
+					err = rerr
 					return
 				}
 			}
@@ -144,12 +140,8 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 		var ve *hotelrates.VendorError
 		errors.As(err, &ve)
 		wait := backoff(retries+1, v.cfg.RetryBackoff, ve.RetryAfter)
-		if time.Until(j.deadline) < wait+v.gate.latency() {
-			err = fmt.Errorf("%w (no time left to retry before the deadline)", err)
-			return
-		}
-		if !v.budget.take() {
-			err = fmt.Errorf("%w (retry budget spent)", err)
+		if rerr := v.mayRetry(j, wait, err); rerr != nil {
+			err = rerr
 			return
 		}
 		retries++
@@ -164,6 +156,20 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 			return
 		}
 	}
+}
+
+// mayRetry returns nil, having taken a retry from the vendor's budget, if
+// job j may be retried after wait: the deadline leaves time for the wait
+// and a call, and the budget allows it. Otherwise it returns err saying
+// which did not.
+func (v *vendorRT) mayRetry(j *job, wait time.Duration, err error) error {
+	if time.Until(j.deadline) < wait+v.gate.latency() {
+		return fmt.Errorf("%w (no time left to retry before the deadline)", err)
+	}
+	if !v.budget.take() {
+		return fmt.Errorf("%w (retry budget spent)", err)
+	}
+	return nil
 }
 
 // call makes one vendor call (or a hedged pair) inside the search
