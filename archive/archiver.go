@@ -58,11 +58,15 @@ type Options struct {
 	// Sink stores the segments.
 	Sink Sink
 	// SpoolDir holds segments until the sink has them. It must be on a
-	// local disk and used by one archiver at a time.
+	// local disk. One archiver at a time uses it: New takes a lock on
+	// SpoolDir/LOCK (where the platform has flock) and fails with
+	// ErrSpoolInUse while another archiver holds it; Close releases it.
 	SpoolDir string
 	// SpoolLimit bounds the spool's bytes (open and closed segments).
 	// When it is reached new records are refused: each is counted in
-	// Stats.Dropped and logged, and Ready reports the spool full. Default
+	// Stats.Dropped and logged, and Ready reports the spool full, until
+	// uploads bring the spool under 90% of the limit. (Interrupted records
+	// recovered from the journal at start are written past it.) Default
 	// DefaultSpoolLimit.
 	SpoolLimit int64
 	// Instance names this archiver in segment keys. The default is
@@ -158,9 +162,10 @@ type Archiver struct {
 	written chan struct{} // closed when the writer has exited
 	done    chan struct{} // closed when the uploader has exited
 
-	mu        sync.RWMutex
-	closed    bool
-	closeOnce sync.Once
+	mu         sync.RWMutex
+	closed     bool
+	closeOnce  sync.Once
+	unlockOnce sync.Once
 
 	// upCtx bounds uploads: it ends when Close's ctx ends.
 	upCtx    context.Context
@@ -175,6 +180,11 @@ type Archiver struct {
 	pending map[string]time.Time // segment key -> its first record's time
 
 	journal *journal // exchanges begun and not yet in a segment
+
+	// recovering is set while New archives an earlier run's interrupted
+	// exchanges: those are written past the spool limit, since their only
+	// other copy, the journal, is deleted next.
+	recovering bool
 
 	writeHook func() // tests: called before each spool write (a slow disk)
 }
@@ -231,6 +241,12 @@ func New(opts Options) (*Archiver, error) {
 		return nil, err
 	}
 	a.spool = sp
+	ok := false
+	defer func() {
+		if !ok {
+			sp.unlock()
+		}
+	}()
 	rec, err := sp.recover()
 	if err != nil {
 		return nil, err
@@ -256,6 +272,7 @@ func New(opts Options) (*Archiver, error) {
 	go a.runWriter(seq)
 	go a.runUploader()
 	a.kick()
+	ok = true
 	return a, nil
 }
 
@@ -329,7 +346,9 @@ func (a *Archiver) drop(id, reason string) {
 	}
 }
 
-// Ready reports an error while the archive refuses records (spool full).
+// Ready reports an error while the archive refuses records: from the
+// moment the spool limit is reached until uploads bring the spool under
+// 90% of it.
 func (a *Archiver) Ready() error {
 	if a.full.Load() {
 		return fmt.Errorf("archive spool is full (%d bytes): uploads are not keeping up", a.spoolBytes.Load())
@@ -359,6 +378,7 @@ func (a *Archiver) Close(ctx context.Context) error {
 		a.log.Info("archive: exchanges still in flight at close stay in the journal; the next start archives them as interrupted", "exchanges", n)
 	}
 	<-a.done
+	a.unlockOnce.Do(a.spool.unlock)
 	if s := a.Stats(); s.Pending > 0 {
 		return fmt.Errorf("archive: %d segments (%d bytes) not uploaded yet; they stay in the spool for the next start", s.Pending, s.SpoolBytes)
 	}

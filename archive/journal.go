@@ -277,6 +277,8 @@ func (a *Archiver) recoverJournal(seq uint64) (uint64, error) {
 		}
 		open := map[string]*openSeg{}
 		n := 0
+		a.recovering = true
+		defer func() { a.recovering = false }()
 		for _, ex := range orphans {
 			if have[ex.ID] {
 				continue

@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,7 @@ func TestJournalRecoveryAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sp.unlock() // the crashed run's lock died with it
 	done := withID(exchange("solo", 1, t0), "done")            // archived and uploaded before the crash
 	inSegment := withID(exchange("solo", 2, t0), "in-segment") // written, its done line lost
 	cut := withID(exchange("bulk", 3, t0), "cut")              // in flight at the crash
@@ -207,5 +209,36 @@ func TestJournalRotation(t *testing.T) {
 	orphans, files, err := readJournals(dir)
 	if err != nil || len(files) != 1 || len(orphans) != 1 || orphans[0].ID != "h" {
 		t.Errorf("orphans %v, files %v, %v", orphans, files, err)
+	}
+}
+
+// The journal is deleted once recovery has written its exchanges: they
+// are written even past the spool limit, or they would be lost.
+func TestJournalRecoveryIgnoresSpoolLimit(t *testing.T) {
+	spoolDir := t.TempDir()
+	sp, err := openSpool(spoolDir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.unlock()
+	var j strings.Builder
+	for i := range 5 {
+		b, _ := json.Marshal(journalLine{Exchange: begun(withID(exchange("solo", i, t0), fmt.Sprint("cut-", i)))})
+		j.Write(append(b, '\n'))
+	}
+	os.MkdirAll(sp.journal, 0o700)
+	if err := os.WriteFile(filepath.Join(sp.journal, "1.ndjson"), []byte(j.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sink := newDirSink(t)
+	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", SpoolLimit: 10, Logger: testLogger(&syncBuffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := a.Stats(); st.Interrupted != 5 || st.Dropped != 0 || st.UploadedRecords != 5 {
+		t.Errorf("recovered under a 10-byte spool limit: %+v", st)
 	}
 }

@@ -22,6 +22,10 @@ const SegmentSuffix = ".ndjson.gz"
 // its gzip stream is cut short.
 var ErrTornRecord = errors.New("archive: torn record at the end of the segment")
 
+// ErrSpoolInUse is wrapped by New's error when another archiver (in this
+// or another process) holds the spool directory.
+var ErrSpoolInUse = errors.New("archive: spool directory in use")
+
 // ErrCorruptRecord is wrapped by ReadSegment's error when a complete line
 // of a segment is not a JSON exchange record.
 var ErrCorruptRecord = errors.New("archive: corrupt record")

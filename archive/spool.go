@@ -28,6 +28,7 @@ import (
 type spool struct {
 	dir, open, ready, journal string
 	limit                     int64
+	lock                      *os.File // held while the archiver runs (nil where locks are not supported)
 }
 
 const openSuffix = ".ndjson"
@@ -39,7 +40,20 @@ func openSpool(dir string, limit int64) (*spool, error) {
 			return nil, fmt.Errorf("archive: spool: %w", err)
 		}
 	}
+	lock, err := lockSpool(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.lock = lock
 	return s, nil
+}
+
+// unlock releases the spool for another archiver.
+func (s *spool) unlock() {
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
 }
 
 func (s *spool) openPath(key string) string {
@@ -318,16 +332,13 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		return seq
 	}
 	line = append(line, '\n')
-	if a.spoolBytes.Load()+int64(len(line)) > a.spool.limit {
+	if !a.recovering && (a.full.Load() || a.spoolBytes.Load()+int64(len(line)) > a.spool.limit) {
 		if !a.full.Swap(true) {
 			a.log.Error("archive: spool is full; refusing records until uploads free room", "spool_bytes", a.spoolBytes.Load(), "limit", a.spool.limit)
 		}
 		a.drop(ex.ID, "spool full")
 		a.records.Add(-1) // counted as accepted by Record; it is a drop
 		return seq
-	}
-	if a.full.Swap(false) {
-		a.log.Info("archive: spool has room again")
 	}
 	s := open[ex.Vendor]
 	if s == nil {
@@ -387,8 +398,22 @@ func (a *Archiver) seal(s *openSeg) {
 		a.spoolBytes.Add(info.Size() - s.bytes)
 	}
 	a.segments.Add(1)
+	a.checkRoom()
 	a.kick()
 }
+
+// checkRoom ends the spool-full state once the spool is back under
+// spoolResume of its limit (compression or uploads freed room): the gap
+// keeps readiness from flapping at the edge.
+func (a *Archiver) checkRoom() {
+	if a.full.Load() && a.spoolBytes.Load() <= a.spool.limit/10*spoolResume && a.full.CompareAndSwap(true, false) {
+		a.log.Info("archive: spool has room again; taking records", "spool_bytes", a.spoolBytes.Load(), "limit", a.spool.limit)
+	}
+}
+
+// spoolResume is the tenths of the spool limit under which a full spool
+// takes records again.
+const spoolResume = 9
 
 func readNDJSON(r *bufio.Reader) ([]hotelrates.Exchange, error) {
 	var out []hotelrates.Exchange

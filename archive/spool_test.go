@@ -3,9 +3,11 @@ package archive
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -48,6 +50,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sp.unlock() // the crashed run's lock died with it
 	var lines []string
 	for i := range 4 {
 		b, _ := json.Marshal(exchange("solo", i, t0))
@@ -112,10 +115,19 @@ func TestSpoolLimitRefusesVisibly(t *testing.T) {
 		close(sink.release)
 		time.Sleep(time.Second)
 		synctest.Wait()
-		a.Record(t.Context(), exchange("solo", 99, t0))
-		synctest.Wait()
+		// Uploads freed the room: ready again with no new record needed
+		// to notice, and the next record is taken.
 		if a.Ready() != nil || a.Stats().SpoolFull {
 			t.Errorf("still full after uploads: %+v", a.Stats())
+		}
+		if !strings.Contains(logs.String(), "spool has room again") {
+			t.Errorf("no log of the recovery:\n%s", logs)
+		}
+		dropped := a.Stats().Dropped
+		a.Record(t.Context(), exchange("solo", 99, t0))
+		synctest.Wait()
+		if a.Stats().Dropped != dropped {
+			t.Errorf("record refused after uploads freed the spool: %+v", a.Stats())
 		}
 		if err := a.Close(t.Context()); err != nil {
 			t.Fatal(err)
@@ -124,4 +136,38 @@ func TestSpoolLimitRefusesVisibly(t *testing.T) {
 			t.Errorf("uploaded %d of %d accepted", st.UploadedRecords, st.Records)
 		}
 	})
+}
+
+// Two archivers on one spool would seal, upload and delete each other's
+// segments and journals: the second is refused until the first closes.
+func TestSpoolLockedWhileInUse(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no flock")
+	}
+	dir := t.TempDir()
+	opts := Options{SpoolDir: dir, Sink: newDirSink(t), Instance: "i", Logger: testLogger(&syncBuffer{})}
+	a, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Record(context.Background(), exchange("solo", 1, time.Now())) {
+		t.Fatal("record refused")
+	}
+	b, err := New(opts)
+	if !errors.Is(err, ErrSpoolInUse) || b != nil {
+		t.Fatalf("second archiver on the same spool: %v, want ErrSpoolInUse", err)
+	}
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if a.Stats().UploadedRecords != 1 {
+		t.Errorf("the first archiver's record was not uploaded: %+v", a.Stats())
+	}
+	b, err = New(opts)
+	if err != nil {
+		t.Fatalf("after Close the spool is free: %v", err)
+	}
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -97,6 +97,7 @@ func (a *Archiver) upload(key string) error {
 	a.upRecords.Add(int64(records))
 	a.bytes.Add(int64(len(body)))
 	a.donePending(key)
+	a.checkRoom()
 	return nil
 }
 

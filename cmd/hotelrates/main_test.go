@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"hotelrates"
 	"hotelrates/archive"
 	"hotelrates/httpapi"
 	"hotelrates/sandbox"
@@ -217,10 +219,29 @@ func TestSearchInProcessPrintsTable(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "hotelrates.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\nsandbox: {enabled: true}\nvendors: [{protocol: solo}, {protocol: bulk}, {protocol: session}]\n", dir)), 0o644)
+	// A running serve holds the configured spool, with a record in an open
+	// segment: the in-process search must leave it alone.
+	held, err := archive.New(archive.Options{SpoolDir: filepath.Join(dir, "spool"), Sink: must(archive.NewDirSink(filepath.Join(dir, "held"))),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held.Record(context.Background(), hotelrates.Exchange{ID: "serve-1", Vendor: "solo", SearchID: "s", Start: time.Now()})
 	var out, errs syncBuffer
-	err := run(context.Background(), []string{"search", "--config", cfg, "--hotels", "H00001-H00012,H00100", "--check-in", "2027-03-10", "--nights", "2"}, noenv, &out, &errs)
+	err = run(context.Background(), []string{"search", "--config", cfg, "--hotels", "H00001-H00012,H00100", "--check-in", "2027-03-10", "--nights", "2"}, noenv, &out, &errs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
+	}
+	if segs, err := archive.ListSpool(filepath.Join(dir, "spool")); err != nil || len(segs) != 1 || segs[0].Ready {
+		t.Errorf("the serve's spool was touched: %+v, %v", segs, err)
+	}
+	if err := held.Close(context.Background()); err != nil || held.Stats().UploadedRecords != 1 {
+		t.Errorf("the serve's archive lost its record: %v, %+v", err, held.Stats())
+	}
+	// The search's own exchanges reached the configured archive.
+	objs, err := must(archive.NewDirSink(filepath.Join(dir, "archive"))).List(context.Background(), "")
+	if err != nil || len(objs) < 3 {
+		t.Errorf("search archived %d segments (%v), want one per vendor at least", len(objs), err)
 	}
 	s := out.String()
 	for _, want := range []string{"HOTEL", "BEST OFFER", "H00001", "H00012", "H00100", "complete=true, 13 hotels", "VENDOR", "solo", "bulk", "session", "13/13"} {
@@ -246,4 +267,11 @@ func TestBadArguments(t *testing.T) {
 			t.Errorf("%v: no error", args)
 		}
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

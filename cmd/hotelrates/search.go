@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -80,14 +81,27 @@ func searchInProcess(ctx context.Context, cfgPath string, getenv func(string) st
 	if err != nil {
 		return httpapi.Summary{}, err
 	}
+	// A spool of its own: the configured one may belong to a running
+	// serve (the archive's lock would refuse it). Records still go to the
+	// configured archive, under this process's instance name.
+	spool, err := os.MkdirTemp("", "hotelrates-search-spool-")
+	if err != nil {
+		return httpapi.Summary{}, err
+	}
+	cfg.Archive.SpoolDir = spool
 	svc, err := service.New(cfg, service.Options{Logger: log})
 	if err != nil {
+		os.RemoveAll(spool)
 		return httpapi.Summary{}, err
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		svc.Close(cctx)
+		if err := svc.Close(cctx); err != nil {
+			log.Error("the archive was not flushed; its spool is kept", "spool", spool, "err", err)
+			return
+		}
+		os.RemoveAll(spool)
 	}()
 	search, err := req.Search()
 	if err != nil {
