@@ -71,7 +71,7 @@ func TestJournalRecoveryAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp.unlock() // the crashed run's lock died with it
+	sp.unlock()                                                // the crashed run's lock died with it
 	done := withID(exchange("solo", 1, t0), "done")            // archived and uploaded before the crash
 	inSegment := withID(exchange("solo", 2, t0), "in-segment") // written, its done line lost
 	cut := withID(exchange("bulk", 3, t0), "cut")              // in flight at the crash
