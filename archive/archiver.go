@@ -289,7 +289,7 @@ func (a *Archiver) Begin(ex hotelrates.Exchange) {
 	}
 	if err := a.journal.begin(ex); err != nil {
 		a.errors.Add(1)
-		a.log.Error("archive: the journal failed; exchanges cut off by a crash will not be archived", "err", err)
+		a.log.Error("archive: the journal failed; until it reopens, exchanges cut off by a crash will not be archived", "err", err)
 	}
 }
 
@@ -420,7 +420,7 @@ func (a *Archiver) Stats() Stats {
 func (a *Archiver) endJournal(id string) {
 	if err := a.journal.done(id); err != nil {
 		a.errors.Add(1)
-		a.log.Error("archive: the journal failed; exchanges cut off by a crash will not be archived", "err", err)
+		a.log.Error("archive: the journal failed; until it reopens, exchanges cut off by a crash will not be archived", "err", err)
 	}
 }
 

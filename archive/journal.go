@@ -35,13 +35,18 @@ type journal struct {
 	dir string
 
 	mu       sync.Mutex
-	f        *os.File // nil: the journal failed and is off
+	f        *os.File // nil: the journal failed (off until reopened) or is closed
+	closed   bool
 	path     string
 	size     int64
 	rotateAt int64
 	open     map[string][]byte // ID -> its begin line
-	failed   error
+	failed   time.Time         // when the journal last failed (it is off until reopened)
+	retry    time.Duration     // how long after a failure begin tries a new file
 }
+
+// journalRetry is how long after a failure the journal tries a new file.
+const journalRetry = 5 * time.Second
 
 // journalRotate is the size at which the journal is rewritten.
 const journalRotate = 8 << 20
@@ -63,11 +68,28 @@ func openJournal(dir string, now time.Time) (*journal, error) {
 		return nil, fmt.Errorf("archive: journal: %w", err)
 	}
 	syncDir(dir)
-	return &journal{dir: dir, f: f, path: path, rotateAt: journalRotate, open: map[string][]byte{}}, nil
+	return &journal{dir: dir, f: f, path: path, rotateAt: journalRotate, open: map[string][]byte{}, retry: journalRetry}, nil
 }
 
+// reopen starts a new journal file after a failure. j.mu is held.
+func (j *journal) reopen() error {
+	if j.closed || time.Since(j.failed) < j.retry {
+		return errJournalOff
+	}
+	nj, err := openJournal(j.dir, time.Now())
+	if err != nil {
+		j.failed = time.Now()
+		return errJournalOff
+	}
+	j.f, j.path, j.size = nj.f, nj.path, 0
+	return nil
+}
+
+// errJournalOff: the journal is off after a failure (already reported).
+var errJournalOff = errors.New("archive: journal off")
+
 // begin writes ex's begin line. It returns an error only when the journal
-// has just failed (it is off from then on).
+// has just failed; it is then off until a new file opens, j.retry later.
 func (j *journal) begin(ex hotelrates.Exchange) error {
 	if j == nil || ex.ID == "" {
 		return nil
@@ -79,8 +101,8 @@ func (j *journal) begin(ex hotelrates.Exchange) error {
 	line = append(line, '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.f == nil {
-		return nil
+	if j.f == nil && (j.failed.IsZero() || j.reopen() != nil) {
+		return nil // closed, or off until its retry
 	}
 	if err := j.write(line); err != nil {
 		return err
@@ -121,11 +143,20 @@ func (j *journal) write(line []byte) error {
 	return nil
 }
 
+// fail turns the journal off after a failed write: its file is removed,
+// for its begin lines would have no done lines and the next start would
+// archive those exchanges a second time, as interrupted. The exchanges in
+// flight lose their protection against a crash; begin tries a new file
+// after j.retry. j.mu is held.
 func (j *journal) fail(err error) error {
 	j.f.Close()
 	j.f = nil
-	j.failed = err
-	return fmt.Errorf("archive: journal turned off: %w", err)
+	j.failed = time.Now()
+	clear(j.open)
+	if rerr := os.Remove(j.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		return fmt.Errorf("archive: journal turned off: %w; and its file %s could not be removed (%v): the next start may archive some exchanges twice, once as interrupted", err, j.path, rerr)
+	}
+	return fmt.Errorf("archive: journal turned off for %s: %w", j.retry, err)
 }
 
 // rotate rewrites the journal with only the open entries. j.mu is held.
@@ -170,6 +201,7 @@ func (j *journal) close() int {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.closed = true
 	if j.f == nil {
 		return len(j.open)
 	}
@@ -287,11 +319,11 @@ func (a *Archiver) recoverJournal(seq uint64) (uint64, error) {
 			ex.Error = interruptedError
 			a.records.Add(1)
 			a.interrupted.Add(1)
-			seq = a.write(open, ex, seq)
+			seq = a.write(open, ex, seq, func(s *openSeg) { a.seal(s) })
 			n++
 		}
 		for _, s := range open {
-			a.seal(s)
+			a.seal(s) // on failure its open file stays, for the next start
 		}
 		if n > 0 {
 			a.log.Warn("archive: exchanges cut off by the end of an earlier run archived as interrupted (request kept, answer unknown)", "exchanges", n)

@@ -242,3 +242,45 @@ func TestJournalRecoveryIgnoresSpoolLimit(t *testing.T) {
 		t.Errorf("recovered under a 10-byte spool limit: %+v", st)
 	}
 }
+
+// A journal whose disk write fails removes its file (its begin lines
+// would be archived a second time at the next start), and opens a new
+// file after its retry interval.
+func TestJournalWriteFailure(t *testing.T) {
+	dir := t.TempDir()
+	j, err := openJournal(dir, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.retry = 0
+	if err := j.begin(withID(exchange("solo", 1, t0), "before")); err != nil {
+		t.Fatal(err)
+	}
+	j.f.Close() // the next write fails
+	if err := j.begin(withID(exchange("solo", 2, t0), "failing")); err == nil {
+		t.Fatal("a failed write was not reported")
+	}
+	if orphans, files, err := readJournals(dir); err != nil || len(files) != 0 || len(orphans) != 0 {
+		t.Fatalf("after the failure the journal holds %v in %v (%v): the next start would duplicate them", orphans, files, err)
+	}
+	if err := j.done("before"); err != nil {
+		t.Fatal(err)
+	}
+	// Back on a new file.
+	if err := j.begin(withID(exchange("solo", 3, t0), "after")); err != nil {
+		t.Fatal(err)
+	}
+	orphans, files, err := readJournals(dir)
+	if err != nil || len(files) != 1 || len(orphans) != 1 || orphans[0].ID != "after" {
+		t.Fatalf("reopened journal holds %v in %v (%v)", orphans, files, err)
+	}
+	if n := j.close(); n != 1 {
+		t.Errorf("%d open at close, want 1", n)
+	}
+	if err := j.begin(withID(exchange("solo", 4, t0), "closed")); err != nil {
+		t.Fatal(err)
+	}
+	if orphans, _, _ := readJournals(dir); len(orphans) != 1 {
+		t.Errorf("a closed journal took a begin: %v", orphans)
+	}
+}

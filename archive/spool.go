@@ -284,6 +284,12 @@ type openSeg struct {
 func (a *Archiver) runWriter(seq uint64) {
 	defer close(a.written)
 	open := map[string]*openSeg{}
+	var unsealed []*openSeg // segments whose seal failed, retried on each tick
+	seal := func(s *openSeg) {
+		if !a.seal(s) {
+			unsealed = append(unsealed, s)
+		}
+	}
 	tick := time.NewTicker(min(a.syncEvery, max(a.segAge/4, 5*time.Millisecond)))
 	defer tick.Stop()
 	lastSync := a.now()
@@ -292,20 +298,24 @@ func (a *Archiver) runWriter(seq uint64) {
 		case ex, ok := <-a.in:
 			if !ok {
 				for v, s := range open {
-					a.seal(s)
+					seal(s)
 					delete(open, v)
+				}
+				for _, s := range unsealed {
+					a.seal(s) // a last try; what fails stays for the next start
 				}
 				return
 			}
 			if a.writeHook != nil {
 				a.writeHook()
 			}
-			seq = a.write(open, ex, seq)
+			seq = a.write(open, ex, seq, seal)
 		case <-tick.C:
 			now := a.now()
+			unsealed = slices.DeleteFunc(unsealed, a.seal)
 			for v, s := range open {
 				if now.Sub(s.opened) >= a.segAge {
-					a.seal(s)
+					seal(s)
 					delete(open, v)
 				}
 			}
@@ -322,7 +332,9 @@ func (a *Archiver) runWriter(seq uint64) {
 	}
 }
 
-func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq uint64) uint64 {
+// write appends ex to its vendor's open segment (opening one when
+// needed) and hands the segment to seal when it is full.
+func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq uint64, seal func(*openSeg)) uint64 {
 	line, err := json.Marshal(ex)
 	if err != nil {
 		a.errors.Add(1)
@@ -361,7 +373,6 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		syncDir(a.spool.open)
 		s = &openSeg{key: key, path: path, f: f, opened: now, first: first}
 		open[ex.Vendor] = s
-		a.setPending(key, first)
 	}
 	// One write per record: a crash leaves at most the last line torn.
 	if _, err := s.f.Write(line); err != nil {
@@ -372,34 +383,51 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		return seq
 	}
 	a.endJournal(ex.ID)
+	if s.records == 0 {
+		a.setPending(s.key, s.first) // pending from its first record on
+	}
 	s.dirty = true
 	s.bytes += int64(len(line))
 	s.records++
 	a.spoolBytes.Add(int64(len(line)))
 	if s.bytes >= a.segBytes {
-		a.seal(s)
+		seal(s)
 		delete(open, ex.Vendor)
 	}
 	return seq
 }
 
 // seal closes an open segment into the ready directory and wakes the
-// uploader.
-func (a *Archiver) seal(s *openSeg) {
-	s.f.Sync()
-	s.f.Close()
+// uploader. It reports false when the segment could not be compressed
+// into the ready directory: its open file stays, still counted in the
+// spool and pending, and the caller retries later (or the next start
+// does).
+func (a *Archiver) seal(s *openSeg) bool {
+	if s.f != nil {
+		s.f.Sync()
+		s.f.Close()
+		s.f = nil
+	}
+	if s.records == 0 {
+		// Nothing was written to it (its first write failed).
+		os.Remove(s.path)
+		return true
+	}
 	if _, err := a.spool.sealFile(s.path, s.key, s.first); err != nil {
-		// The open file stays; the next start retries.
 		a.errors.Add(1)
-		a.log.Error("archive: cannot close a spool segment; it stays in the spool", "key", s.key, "err", err)
-		return
+		a.log.Error("archive: cannot close a spool segment; it stays in the spool and is retried", "key", s.key, "err", err)
+		return false
 	}
 	if info, err := os.Stat(a.spool.readyPath(s.key)); err == nil {
 		a.spoolBytes.Add(info.Size() - s.bytes)
+	} else {
+		a.spoolBytes.Add(-s.bytes)
+		a.donePending(s.key)
 	}
 	a.segments.Add(1)
 	a.checkRoom()
 	a.kick()
+	return true
 }
 
 // checkRoom ends the spool-full state once the spool is back under

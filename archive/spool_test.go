@@ -171,3 +171,39 @@ func TestSpoolLockedWhileInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A segment that cannot be closed (the ready directory is broken) stays in
+// the spool, counted and pending, and is closed and uploaded once the
+// directory works again: nothing leaks, nothing is lost.
+func TestSealFailureIsRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spoolDir := t.TempDir()
+		sink := newDirSink(t)
+		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", SegmentBytes: 1, Logger: testLogger(&syncBuffer{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready := filepath.Join(spoolDir, "ready")
+		if err := os.Rename(ready, ready+".away"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(ready, []byte("not a directory"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		a.Record(t.Context(), exchange("solo", 1, t0))
+		synctest.Wait()
+		if st := a.Stats(); st.Pending != 1 || st.SpoolBytes == 0 || st.Errors == 0 || st.Segments != 0 {
+			t.Errorf("after a failed seal: %+v", st)
+		}
+		os.Remove(ready)
+		os.Rename(ready+".away", ready)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if err := a.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if st := a.Stats(); st.UploadedRecords != 1 || st.Pending != 0 || st.SpoolBytes != 0 || st.Segments != 1 {
+			t.Errorf("after the retry: %+v", st)
+		}
+	})
+}
