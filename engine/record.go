@@ -29,6 +29,7 @@ type recordingTransport struct {
 	rec     Recorder
 	ahead   WriteAheadRecorder // rec, when it is one
 	secrets []string
+	maxBody int    // the most of one body kept in a record: maxRecordedBody
 	idBase  string // random per transport: IDs stay unique across runs
 	seq     atomic.Uint64
 }
@@ -36,7 +37,7 @@ type recordingTransport struct {
 func newRecordingTransport(base http.RoundTripper, vendor string, rec Recorder, secrets []string) *recordingTransport {
 	var b [6]byte
 	rand.Read(b[:])
-	t := &recordingTransport{base: base, vendor: vendor, rec: rec, secrets: secrets, idBase: hex.EncodeToString(b[:]) + "-"}
+	t := &recordingTransport{base: base, vendor: vendor, rec: rec, secrets: secrets, maxBody: maxRecordedBody, idBase: hex.EncodeToString(b[:]) + "-"}
 	t.ahead, _ = rec.(WriteAheadRecorder)
 	return t
 }
@@ -52,12 +53,14 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header.Clone(),
 	}
 	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(io.LimitReader(req.Body, maxRecordedBody+1))
+		// The whole body goes to the vendor; the record keeps its first
+		// t.maxBody bytes.
+		b, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		if err != nil {
 			return nil, err
 		}
-		ex.RequestBody = string(b[:min(len(b), maxRecordedBody)])
+		ex.RequestBody = string(b[:min(len(b), t.maxBody)])
 		req = req.Clone(req.Context())
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
@@ -98,7 +101,7 @@ type recordingBody struct {
 
 func (b *recordingBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	if room := maxRecordedBody - b.buf.Len(); room > 0 {
+	if room := b.t.maxBody - b.buf.Len(); room > 0 {
 		b.buf.Write(p[:min(n, room)])
 	}
 	if err != nil && err != io.EOF {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"hotelrates"
+	"hotelrates/redact"
 	"hotelrates/sandbox"
 	"hotelrates/vendors/vendorhttp"
 )
@@ -116,7 +117,7 @@ func (c *Client) tokenError(err error) *hotelrates.VendorError {
 				msg += ": " + clip(re.ErrorDescription, 200)
 			}
 		}
-		e.Err = errors.New(msg)
+		e.Err = errors.New(redact.String(msg, c.Secrets()))
 		switch s := e.Status; {
 		case s == http.StatusTooManyRequests:
 			e.Kind = hotelrates.ErrThrottled
@@ -196,7 +197,8 @@ func (c *Client) Fetch(ctx context.Context, hc *http.Client, cred hotelrates.Cre
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil, &hotelrates.VendorError{Vendor: c.name, Kind: hotelrates.ErrBadResponse, Status: resp.StatusCode, Err: errors.New("unexpected success status")}
 	default:
-		return nil, vendorhttp.StatusError(c.name, resp, msg)
+		// The vendor's text may echo what it was sent.
+		return nil, vendorhttp.StatusError(c.name, resp, redact.String(msg, append(c.Secrets(), cred.Secret)))
 	}
 }
 

@@ -341,6 +341,7 @@ func TestAuthenticateErrors(t *testing.T) {
 		{"not bearer", stub(200, json, `{"access_token":"abc","token_type":"mac","expires_in":60}`), stubSecret, hotelrates.ErrBadResponse, 200, 0},
 		{"expired at once", stub(200, json, `{"access_token":"abc","token_type":"Bearer","expires_in":-5}`), stubSecret, hotelrates.ErrBadResponse, 200, 0},
 		{"error with 200", stub(200, json, `{"error":"invalid_client"}`), stubSecret, hotelrates.ErrBadResponse, 200, 0},
+		{"description echoes the secret", stub(401, json, `{"error":"invalid_client","error_description":"client_secret stub-secret-value is wrong"}`), stubSecret, hotelrates.ErrRejected, 401, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -976,5 +977,25 @@ func TestClientAgainstBadVendor(t *testing.T) {
 			}
 			wantKind(t, err, tt.kind)
 		})
+	}
+}
+
+// A vendor's error text that echoes the bearer token or the client secret
+// does not carry them into our errors (logs, vendors[].error).
+func TestFetchErrorHoldsNoSecret(t *testing.T) {
+	const token, secret = "tok-0123456789abcdef", "client-secret-xyz"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":{"code":"bad_request","message":"header [%s] and secret %s refused"}}`, r.Header.Get("Authorization"), secret)
+	}))
+	defer srv.Close()
+	c := New(Config{BaseURL: srv.URL, ClientID: "id", ClientSecret: secret})
+	in, _ := hotelrates.ParseDate("2027-03-10")
+	_, err := c.Fetch(context.Background(), srv.Client(), hotelrates.Credential{Secret: token},
+		hotelrates.Query{HotelIDs: []string{"H00001"}, Stay: hotelrates.Stay{CheckIn: in, CheckOut: in.AddDays(2), Adults: 2, Rooms: 1, Currency: "USD"}})
+	wantKind(t, err, hotelrates.ErrRejected)
+	if msg := err.Error(); strings.Contains(msg, token) || strings.Contains(msg, secret) || !strings.Contains(msg, "bad_request") {
+		t.Errorf("error %q", msg)
 	}
 }

@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"hotelrates"
+)
+
+// seen keeps what a WriteAheadRecorder is given.
+type seen struct {
+	mu         sync.Mutex
+	begun, exs []hotelrates.Exchange
+}
+
+func (r *seen) Begin(ex hotelrates.Exchange) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.begun = append(r.begun, ex)
+}
+
+func (r *seen) Record(_ context.Context, ex hotelrates.Exchange) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.exs = append(r.exs, ex)
+	return true
+}
+
+// The vendor gets every byte of a request body, whatever its size; the
+// archive record keeps the first maxBody bytes, and so does the
+// response side.
+func TestRecordingTransportSendsWholeBodies(t *testing.T) {
+	const recordCap = 4 << 10
+	tests := []struct {
+		name string
+		size int
+	}{
+		{"small", 100},
+		{"at the record cap", recordCap},
+		{"past the record cap", 3*recordCap + 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A JSON string of tt.size bytes in all.
+			body := append(append([]byte(`{"d":"`), bytes.Repeat([]byte("x"), tt.size-8)...), `"}`...)
+			var got int
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				got = len(b)
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(b)
+			}))
+			defer srv.Close()
+			rec := &seen{}
+			rt := newRecordingTransport(srv.Client().Transport, "v", rec, nil)
+			rt.maxBody = recordCap // maxRecordedBody, smaller: redacting a MiB is slow under -race
+			c := &http.Client{Transport: rt}
+			resp, err := c.Post(srv.URL, "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			echoed, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if got != tt.size || len(echoed) != tt.size {
+				t.Fatalf("vendor got %d bytes, client read %d, of %d", got, len(echoed), tt.size)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			exs := rec.exs
+			if len(exs) != 1 || len(rec.begun) != 1 {
+				t.Fatalf("%d records, %d begun", len(exs), len(rec.begun))
+			}
+			want := min(tt.size, recordCap)
+			ex := exs[0]
+			if len(ex.RequestBody) != want || len(ex.ResponseBody) != want || len(rec.begun[0].RequestBody) != want {
+				t.Errorf("recorded request %d, response %d, begun %d bytes; want %d", len(ex.RequestBody), len(ex.ResponseBody), len(rec.begun[0].RequestBody), want)
+			}
+			if !strings.HasPrefix(ex.RequestBody, `{"d":"xxxx`) {
+				t.Error("recorded body is not the request's")
+			}
+		})
+	}
+}
