@@ -36,7 +36,8 @@ type Config struct {
 	// credentials unless the entry gives its own.
 	Vendors []Vendor `yaml:"vendors"`
 	// ShutdownGrace bounds graceful shutdown: in-flight searches finish and
-	// the archive is flushed within it.
+	// the archive is flushed within it. Searches whose deadline lies beyond
+	// it answer with what they have shortly before it ends.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 

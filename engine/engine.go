@@ -281,6 +281,11 @@ type Engine struct {
 	once   sync.Once
 
 	searching atomic.Int64 // searches in progress
+
+	drainMu    sync.Mutex
+	drainAt    time.Time     // zero until Drain
+	drainTimer *time.Timer   // closes drained at drainAt
+	drained    chan struct{} // closed when searches must end (Drain's time)
 }
 
 // New starts an engine: for each vendor its queue worker, its minimum of
@@ -307,7 +312,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.MaxSearches <= 0 {
 		opts.MaxSearches = 1000
 	}
-	e := &Engine{opts: opts, log: opts.Logger, metrics: opts.Metrics, vendors: map[string]*vendorRT{}}
+	e := &Engine{opts: opts, log: opts.Logger, metrics: opts.Metrics, vendors: map[string]*vendorRT{}, drained: make(chan struct{})}
 	for _, vc := range opts.Vendors {
 		if vc.Vendor == nil {
 			return nil, errors.New("engine: a vendor config has no Vendor")
@@ -378,12 +383,57 @@ func New(opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// Drain bounds every search, those in progress and those yet to start,
+// to end by the time by at the latest: at by a search answers with what
+// has arrived (Complete false, its vendors' error says the service is
+// shutting down), as at its deadline. A server calls it as its graceful
+// shutdown starts, with a time inside its grace period, so that no search
+// is cut off without an answer. A later call may only bring the time
+// forward.
+func (e *Engine) Drain(by time.Time) {
+	e.drainMu.Lock()
+	defer e.drainMu.Unlock()
+	if !e.drainAt.IsZero() && !by.Before(e.drainAt) {
+		return
+	}
+	select {
+	case <-e.drained:
+		return
+	default:
+	}
+	e.drainAt = by
+	if e.drainTimer != nil {
+		e.drainTimer.Stop()
+	}
+	e.drainTimer = time.AfterFunc(time.Until(by), func() {
+		e.drainMu.Lock()
+		defer e.drainMu.Unlock()
+		select {
+		case <-e.drained:
+		default:
+			close(e.drained)
+		}
+	})
+}
+
+// drainDeadline returns Drain's time, zero before Drain.
+func (e *Engine) drainDeadline() time.Time {
+	e.drainMu.Lock()
+	defer e.drainMu.Unlock()
+	return e.drainAt
+}
+
 // Close stops every worker: queued jobs fail, calls in flight are
 // cancelled, sessions are logged out. Call it after the searches in
 // progress are done (the HTTP server's graceful shutdown comes first). It
 // returns ctx's error if the workers did not stop in time.
 func (e *Engine) Close(ctx context.Context) error {
 	e.once.Do(e.cancel)
+	e.drainMu.Lock()
+	if e.drainTimer != nil {
+		e.drainTimer.Stop()
+	}
+	e.drainMu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		e.wg.Wait()
@@ -562,6 +612,9 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 		timeout = e.opts.DefaultTimeout
 	}
 	timeout = min(timeout, e.opts.MaxTimeout)
+	if by := e.drainDeadline(); !by.IsZero() {
+		timeout = max(min(timeout, time.Until(by)), time.Millisecond)
+	}
 	if n := e.searching.Add(1); n > int64(e.opts.MaxSearches) {
 		e.searching.Add(-1)
 		e.metrics.shed.WithLabelValues("searches").Inc()
@@ -606,6 +659,7 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 	}
 
 	var emitErr error
+	cut := "deadline passed" // why a search ends with hotels unanswered
 	emit := func(h hotelrates.HotelResult) {
 		if emitErr == nil {
 			emitErr = onHotel(h)
@@ -630,6 +684,9 @@ loop:
 			}
 		case <-sctx.Done():
 			break loop
+		case <-e.drained:
+			cut = "service shutting down"
+			break loop
 		}
 	}
 	if emitErr != nil {
@@ -644,7 +701,10 @@ loop:
 	for _, h := range agg.rest() {
 		emit(h)
 	}
-	res := agg.result(pending > 0)
+	if pending == 0 {
+		cut = ""
+	}
+	res := agg.result(cut)
 	res.Elapsed = time.Since(start)
 	outcome := "complete"
 	if !res.Complete {
@@ -825,7 +885,7 @@ func sortOffers(o []hotelrates.Offer) {
 	})
 }
 
-func (a *aggregator) result(deadlinePassed bool) hotelrates.Result {
+func (a *aggregator) result(cut string) hotelrates.Result {
 	res := hotelrates.Result{SearchID: a.searchID, Complete: true}
 	for _, t := range a.vendors {
 		s := t.status
@@ -845,8 +905,8 @@ func (a *aggregator) result(deadlinePassed bool) hotelrates.Result {
 			switch {
 			case t.lastErr != nil && !errors.Is(t.lastErr, errDeadline):
 				s.Error = t.lastErr.Error()
-			case deadlinePassed:
-				s.Error = fmt.Sprintf("deadline passed with %d hotels unanswered", unanswered)
+			case cut != "":
+				s.Error = fmt.Sprintf("%s with %d hotels unanswered", cut, unanswered)
 			}
 			if s.Error == "" {
 				s.Error = fmt.Sprintf("%d hotels unanswered", unanswered)

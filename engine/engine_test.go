@@ -768,3 +768,55 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Drain ends searches in progress by its time, with what arrived and an
+// honest status, long before their own deadline; a search started after
+// Drain gets no more than the time left.
+func TestDrainEndsSearchesByItsTime(t *testing.T) {
+	cfg := fast()
+	cfg.Vendors.Session.Faults.Hang = 1 // never answers
+	sim := startSim(t, cfg)
+	e := newEngine(t, sim, nil)
+	hotels := sandbox.HotelIDs(1, 20)
+	type out struct {
+		res hotelrates.Result
+		err error
+	}
+	done := make(chan out, 1)
+	start := time.Now()
+	go func() {
+		res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay(), Timeout: 25 * time.Second})
+		done <- out{res, err}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	e.Drain(time.Now().Add(300 * time.Millisecond))
+	e.Drain(time.Now().Add(time.Hour)) // later: ignored
+	got := <-done
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("a drained search took %v", el)
+	}
+	if got.res.Complete || len(got.res.Hotels) != len(hotels) {
+		t.Errorf("complete %v with %d hotels", got.res.Complete, len(got.res.Hotels))
+	}
+	for _, v := range got.res.Vendors {
+		switch v.Vendor {
+		case sandbox.Session:
+			if v.Status != hotelrates.StatusTimeout || !strings.Contains(v.Error, "shutting down") {
+				t.Errorf("session: %+v", v)
+			}
+		default:
+			if v.Status != hotelrates.StatusOK || v.HotelsAnswered != len(hotels) {
+				t.Errorf("%s: %+v", v.Vendor, v)
+			}
+		}
+	}
+	// After the drain time a new search ends at once.
+	start = time.Now()
+	res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay(), Timeout: 25 * time.Second})
+	if err != nil || res.Complete || time.Since(start) > 5*time.Second {
+		t.Errorf("search after the drain: complete %v, %v, took %v", res.Complete, err, time.Since(start))
+	}
+}

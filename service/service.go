@@ -254,9 +254,14 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down", "grace", s.Config.ShutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownGrace)
+	grace := s.Config.ShutdownGrace
+	s.log.Info("shutting down", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	// Searches still running near the end of the grace period answer with
+	// what they have (complete false), leaving time to write the answers:
+	// none is cut off without one, whatever its deadline.
+	s.Engine.Drain(time.Now().Add(grace - min(grace/5, 2*time.Second)))
 	err := srv.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.log.Warn("searches still in flight at the end of the grace period; closing")

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -190,5 +191,69 @@ func TestNewFailsCleanly(t *testing.T) {
 				t.Errorf("error %q, want it to mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A search whose deadline lies beyond the shutdown grace period still gets
+// an answer (what arrived, complete false, the hung vendor saying why)
+// instead of a cut connection.
+func TestShutdownAnswersSearchesLongerThanTheGrace(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.ShutdownGrace = 2 * time.Second
+	sb := fastSandbox()
+	sb.Vendors.Session.Faults.Hang = 1
+	s, err := service.New(cfg, service.Options{Logger: quiet(), Sandbox: sb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	type answer struct {
+		code int
+		body httpapi.SearchResponse
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		body := `{"hotel_ids":["H00001","H00002","H00003"],"check_in":"2027-03-10","check_out":"2027-03-12","timeout_ms":25000}`
+		resp, err := http.Post(base+"/v1/search", "application/json", strings.NewReader(body))
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var a answer
+		a.code = resp.StatusCode
+		a.err = json.NewDecoder(resp.Body).Decode(&a.body)
+		got <- a
+	}()
+	time.Sleep(300 * time.Millisecond) // the search is waiting on the hung vendor
+	start := time.Now()
+	stop()
+	a := <-got
+	if a.err != nil || a.code != http.StatusOK {
+		t.Fatalf("answer %d, %v", a.code, a.err)
+	}
+	if el := time.Since(start); el > cfg.ShutdownGrace+time.Second {
+		t.Errorf("answered %v after the shutdown started, grace %v", el, cfg.ShutdownGrace)
+	}
+	if a.body.Complete || len(a.body.Hotels) != 3 {
+		t.Errorf("complete %v, %d hotels", a.body.Complete, len(a.body.Hotels))
+	}
+	for _, v := range a.body.Vendors {
+		if v.Vendor == sandbox.Session && !strings.Contains(v.Error, "shutting down") {
+			t.Errorf("session: %+v", v)
+		}
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }
