@@ -28,7 +28,7 @@ const DateLayout = "2006-01-02"
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
-		return Date{}, fmt.Errorf("date %q is not YYYY-MM-DD", s)
+		return Date{}, fmt.Errorf("date %q is not YYYY-MM-DD", truncate(s, 40))
 	}
 	return Date{t: t}, nil
 }
@@ -125,7 +125,7 @@ func (s Stay) Validate(l Limits) error {
 		return Errorf(CodeInvalidArgument, "rooms", "rooms (%d) cannot exceed adults (%d)", s.Rooms, s.Adults)
 	}
 	if !l.currency(s.Currency) {
-		return Errorf(CodeInvalidArgument, "currency", "currency %q is not supported (use one of %s)", s.Currency, strings.Join(l.Currencies, ", "))
+		return Errorf(CodeInvalidArgument, "currency", "currency %q is not supported (use one of %s)", truncate(s.Currency, 40), strings.Join(l.Currencies, ", "))
 	}
 	return nil
 }
@@ -238,7 +238,7 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "..."
+	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
 // UniqueHotelIDs returns ids without duplicates, in first-seen order.

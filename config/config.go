@@ -257,9 +257,22 @@ func Parse(b []byte, getenv func(string) string) (Config, error) {
 	// Pass 1: strict structure, so an unknown key names itself and its line.
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
+	// Type errors wait for pass 2: "${N}" is not yet the number it will be.
 	var probe Config
 	if err := dec.Decode(&probe); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, err
+		te, ok := errors.AsType[*yaml.TypeError](err)
+		if !ok {
+			return Config{}, err
+		}
+		var unknown []string
+		for _, e := range te.Errors {
+			if strings.Contains(e, "not found in type") {
+				unknown = append(unknown, e)
+			}
+		}
+		if len(unknown) > 0 {
+			return Config{}, &yaml.TypeError{Errors: unknown}
+		}
 	}
 	// Pass 2: expand ${ENV} in scalar values, then decode.
 	var root yaml.Node
@@ -282,6 +295,7 @@ func Parse(b []byte, getenv func(string) string) (Config, error) {
 func expand(n *yaml.Node, getenv func(string) string) error {
 	if n.Kind == yaml.ScalarNode {
 		var missing string
+		orig := n.Value
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			name := envRef.FindStringSubmatch(ref)[1]
 			v := getenv(name)
@@ -292,6 +306,9 @@ func expand(n *yaml.Node, getenv func(string) string) error {
 		})
 		if missing != "" {
 			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, missing)
+		}
+		if n.Style == 0 && envRef.MatchString(orig) {
+			n.Tag = "" // a plain scalar is typed by what it now says: 3 is a number, true a boolean
 		}
 	}
 	for _, c := range n.Content {

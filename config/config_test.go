@@ -32,6 +32,22 @@ func TestParse(t *testing.T) {
 				return ""
 			}},
 		{name: "unset env", yaml: "vendors:\n  - name: s\n    protocol: solo\n    base_url: http://x/solo\n    client_secret: ${NOPE}\n", wantErr: "line 5: environment variable NOPE is not set"},
+		{name: "env in numbers, durations and booleans", yaml: "sandbox:\n  enabled: ${SB}\nsearch:\n  max_timeout: ${MAXT}\nvendors:\n  - protocol: bulk\n    concurrency: ${BULK_C}\n",
+			env: map[string]string{"SB": "true", "MAXT": "12s", "BULK_C": "3"}, check: func(c Config) string {
+				if !c.Sandbox.Enabled || c.Search.MaxTimeout != 12*time.Second || c.Vendors[0].Concurrency != 3 {
+					return fmt.Sprintf("got %v %v %d", c.Sandbox.Enabled, c.Search.MaxTimeout, c.Vendors[0].Concurrency)
+				}
+				return ""
+			}},
+		{name: "env secret that looks like a number", yaml: "vendors:\n  - name: s\n    protocol: solo\n    base_url: http://v.example/solo\n    client_secret: ${SOLO_SECRET}\n",
+			env: map[string]string{"SOLO_SECRET": "0012345"}, check: func(c Config) string {
+				if c.Vendors[0].ClientSecret != "0012345" {
+					return "secret " + c.Vendors[0].ClientSecret
+				}
+				return ""
+			}},
+		{name: "env that is not a number", yaml: "sandbox: {enabled: true}\nvendors:\n  - protocol: bulk\n    concurrency: ${BULK_C}\n", env: map[string]string{"BULK_C": "many"}, wantErr: "cannot unmarshal"},
+		{name: "type error and unknown key", yaml: "search: {max_hotel: 3, max_timeout: x}\n", wantErr: "line 1: field max_hotel not found"},
 		{name: "unknown key with line", yaml: "search:\n  max_hotel: 3\n", wantErr: "line 2: field max_hotel not found"},
 		{name: "unknown vendor key", yaml: "vendors:\n  - name: s\n    protokol: solo\n", wantErr: "line 3: field protokol not found"},
 		{name: "bad protocol", yaml: "sandbox: {enabled: true}\nvendors: [{name: a, protocol: soap}]\n", wantErr: "vendors[0].protocol"},

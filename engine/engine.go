@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -730,7 +731,7 @@ func (e *Engine) pick(names []string) ([]*vendorRT, error) {
 	for i, n := range names {
 		v, ok := e.vendors[n]
 		if !ok {
-			return nil, hotelrates.Errorf(hotelrates.CodeInvalidArgument, fmt.Sprintf("vendors[%d]", i), "unknown vendor %q (configured: %v)", n, e.order)
+			return nil, hotelrates.Errorf(hotelrates.CodeInvalidArgument, fmt.Sprintf("vendors[%d]", i), "unknown vendor %q (configured: %v)", clip(n, 64), e.order)
 		}
 		if !seen[n] {
 			seen[n] = true
@@ -920,4 +921,12 @@ func (a *aggregator) result(cut string) hotelrates.Result {
 		res.Vendors = append(res.Vendors, s)
 	}
 	return res
+}
+
+// clip bounds how much of a caller's text an error message repeats.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "..."
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -319,5 +320,43 @@ func TestOverloadedIs429WithRetryAfterAndReadiness(t *testing.T) {
 	r.Body.Close()
 	if r.StatusCode != 503 || !bytes.Contains(b, []byte("spool is full")) {
 		t.Errorf("readyz %d %s", r.StatusCode, b)
+	}
+}
+
+// DecodeSearch's errors say what is wrong, where, and repeat at most a
+// short piece of the input.
+func TestDecodeSearchErrors(t *testing.T) {
+	const limit = 512
+	long := strings.Repeat("z", 10_000)
+	tests := []struct {
+		name, body  string
+		code, field string
+		msg         string // the message contains it
+	}{
+		{"fractional adults", `{"adults":1.5}`, "invalid_argument", "adults", "adults must be a whole number, not 1.5"},
+		{"adults as text", `{"adults":"2"}`, "invalid_argument", "adults", "adults must be a whole number, not a string"},
+		{"hotel id not a string", `{"hotel_ids":["H00001",7]}`, "invalid_argument", "hotel_ids", "hotel_ids must hold only strings, not a number"},
+		{"hotel_ids not an array", `{"hotel_ids":"H00001"}`, "invalid_argument", "hotel_ids", "hotel_ids must be an array, not a string"},
+		{"fresh not a bool", `{"fresh":1}`, "invalid_argument", "fresh", "fresh must be true or false, not a number"},
+		{"huge number", `{"rooms":1` + strings.Repeat("0", 300) + `}`, "invalid_argument", "rooms", "..."},
+		{"long unknown field", `{"` + long[:400] + `":1}`, "invalid_argument", long[:64] + "...", "unknown field"},
+		{"long date", `{"check_in":"` + long[:400] + `","check_out":"2027-01-02"}`, "invalid_argument", "check_in", "is not YYYY-MM-DD"},
+		{"trailing white space past the limit", `{}` + strings.Repeat(" ", limit), "too_large", "", "over 512 bytes"},
+		{"trailing data", `{} {}`, "invalid_argument", "", "nothing after it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := httpapi.DecodeSearch(strings.NewReader(tt.body), limit)
+			var he *hotelrates.Error
+			if !errors.As(err, &he) {
+				t.Fatalf("error %v is not a *hotelrates.Error", err)
+			}
+			if string(he.Code) != tt.code || he.Field != tt.field || !strings.Contains(he.Message, tt.msg) {
+				t.Errorf("got %s field %q %q; want %s field %q containing %q", he.Code, he.Field, he.Message, tt.code, tt.field, tt.msg)
+			}
+			if len(he.Message) > 200 || len(he.Field) > 80 {
+				t.Errorf("error repeats too much input: %d-byte message, %d-byte field", len(he.Message), len(he.Field))
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -141,10 +142,11 @@ func DecodeSearch(r io.Reader, limit int64) (hotelrates.Search, error) {
 		}
 		return hotelrates.Search{}, jsonError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if lr.N <= 0 {
-			return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeTooLarge, "", "request body is over %d bytes", limit)
-		}
+	_, err := dec.Token()
+	if lr.N <= 0 { // even if all that is left is white space
+		return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeTooLarge, "", "request body is over %d bytes", limit)
+	}
+	if !errors.Is(err, io.EOF) {
 		return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "request body must hold one JSON object and nothing after it")
 	}
 	return req.Search()
@@ -202,24 +204,56 @@ func jsonError(err error) error {
 		if field == "" {
 			return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "request body must be a JSON object")
 		}
-		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "%s must be %s, not %s", field, jsonKind(typ.Type.Kind().String()), typ.Value)
+		want := jsonKind(typ.Type.Kind())
+		if (field == "hotel_ids" || field == "vendors") && typ.Type.Kind() != reflect.Slice {
+			return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "%s must hold only strings, not %s", field, jsonValue(typ.Value))
+		}
+		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "%s must be %s, not %s", field, want, jsonValue(typ.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		field := clip(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), maxEcho)
 		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "unknown field %q", field)
 	}
-	return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "malformed JSON: %v", err)
+	return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "malformed JSON: %s", clip(err.Error(), 2*maxEcho))
 }
 
-func jsonKind(k string) string {
-	switch k {
-	case "slice":
-		return "an array"
-	case "string":
-		return "a string"
-	case "int", "int64", "ptr":
-		return "a number"
+// maxEcho bounds how much of a request an error message repeats.
+const maxEcho = 64
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return "a " + k
+	return strings.ToValidUTF8(s[:n], "") + "..."
+}
+
+// jsonKind names the JSON a Go kind takes.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Slice:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a " + k.String()
+}
+
+// jsonValue describes the JSON value of an UnmarshalTypeError: "number
+// 1.5" becomes "1.5", "string" "a string".
+func jsonValue(v string) string {
+	if n, ok := strings.CutPrefix(v, "number "); ok {
+		return clip(n, maxEcho)
+	}
+	switch v {
+	case "array", "object":
+		return "an " + v
+	case "bool":
+		return "true or false"
+	}
+	return "a " + v
 }
 
 // statusOf maps an error code to an HTTP status.

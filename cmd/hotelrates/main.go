@@ -52,12 +52,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return flag.ErrHelp
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("HOTELRATES_LOG_LEVEL"))}))
+	// HOTELRATES_LOG_LEVEL, when set, wins over the config's log_level.
+	level := new(slog.LevelVar)
+	level.Set(logLevel(getenv("HOTELRATES_LOG_LEVEL")))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if getenv("HOTELRATES_LOG_LEVEL") != "" {
+		level = nil
+	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
-		return runServe(ctx, rest, getenv, log, stdout, stderr)
+		return runServe(ctx, rest, getenv, log, level, stdout, stderr)
 	case "search":
-		return runSearch(ctx, rest, getenv, log, stdout, stderr)
+		return runSearch(ctx, rest, getenv, log, level, stdout, stderr)
 	case "loadtest":
 		return runLoadtest(ctx, rest, getenv, log, stdout, stderr)
 	case "archive":

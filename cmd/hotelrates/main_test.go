@@ -69,9 +69,14 @@ type runner struct {
 
 func start(t *testing.T, args ...string) *runner {
 	t.Helper()
+	return startEnv(t, noenv, args...)
+}
+
+func startEnv(t *testing.T, getenv func(string) string, args ...string) *runner {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{cancel: cancel, done: make(chan error, 1), out: &syncBuffer{}, errs: &syncBuffer{}}
-	go func() { r.done <- run(ctx, args, noenv, r.out, r.errs) }()
+	go func() { r.done <- run(ctx, args, getenv, r.out, r.errs) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
 }
@@ -274,4 +279,39 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// The config's log_level sets the level, and HOTELRATES_LOG_LEVEL wins
+// over it.
+func TestLogLevel(t *testing.T) {
+	tests := []struct {
+		name, config, env string
+		wantInfo          bool
+	}{
+		{"default info", "", "", true},
+		{"config warn", "log_level: warn\n", "", false},
+		{"env wins over config", "log_level: warn\n", "info", true},
+		{"env alone", "", "error", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "hotelrates.yaml")
+			os.WriteFile(cfg, []byte(fmt.Sprintf("%sdata_dir: %s\nsandbox: {enabled: true}\nvendors: [{protocol: solo}]\n", tt.config, dir)), 0o644)
+			env := func(k string) string {
+				if k == "HOTELRATES_LOG_LEVEL" {
+					return tt.env
+				}
+				return ""
+			}
+			r := startEnv(t, env, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
+			waitFor(t, r.out, regexp.MustCompile(`serving on (\S+)\.`), 10*time.Second)
+			if err := r.stop(t); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(r.errs.String(), "level=INFO"); got != tt.wantInfo {
+				t.Errorf("info logged: %v, want %v:\n%s", got, tt.wantInfo, r.errs.String())
+			}
+		})
+	}
 }

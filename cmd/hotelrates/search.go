@@ -18,7 +18,7 @@ import (
 	"hotelrates/service"
 )
 
-func runSearch(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, stdout, stderr io.Writer) error {
+func runSearch(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, level *slog.LevelVar, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.String("server", "", "hotelrates server URL (default: run in-process on the embedded default)")
@@ -64,7 +64,7 @@ func runSearch(ctx context.Context, args []string, getenv func(string) string, l
 		c := &httpapi.Client{BaseURL: *server}
 		sum, err = c.Stream(ctx, req, progress)
 	} else {
-		sum, err = searchInProcess(ctx, *cfgPath, getenv, log, req, progress)
+		sum, err = searchInProcess(ctx, *cfgPath, getenv, log, level, req, progress)
 	}
 	fmt.Fprintln(stderr)
 	if err != nil {
@@ -76,10 +76,13 @@ func runSearch(ctx context.Context, args []string, getenv func(string) string, l
 
 // searchInProcess starts the service without a listener and streams one
 // search through the engine, as the API would.
-func searchInProcess(ctx context.Context, cfgPath string, getenv func(string) string, log *slog.Logger, req httpapi.SearchRequest, onHotel func(httpapi.Hotel)) (httpapi.Summary, error) {
+func searchInProcess(ctx context.Context, cfgPath string, getenv func(string) string, log *slog.Logger, level *slog.LevelVar, req httpapi.SearchRequest, onHotel func(httpapi.Hotel)) (httpapi.Summary, error) {
 	cfg, err := loadConfig(cfgPath, getenv)
 	if err != nil {
 		return httpapi.Summary{}, err
+	}
+	if level != nil {
+		level.Set(logLevel(cfg.LogLevel))
 	}
 	// A spool of its own: the configured one may belong to a running
 	// serve (the archive's lock would refuse it). Records still go to the

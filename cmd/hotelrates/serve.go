@@ -13,7 +13,7 @@ import (
 	"hotelrates/service"
 )
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, level *slog.LevelVar, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "YAML config file (default: the embedded default: sandbox vendors in-process, archive under ./data)")
@@ -27,6 +27,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
 		return err
+	}
+	if level != nil {
+		level.Set(logLevel(cfg.LogLevel))
 	}
 	if *addr != "" {
 		cfg.Listen = *addr
