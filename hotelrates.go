@@ -12,6 +12,7 @@ package hotelrates
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -72,6 +73,14 @@ func (d Date) String() string {
 	return d.t.Format(DateLayout)
 }
 
+// appendTo appends String's text to b.
+func (d Date) appendTo(b []byte) []byte {
+	if d.IsZero() {
+		return b
+	}
+	return d.t.AppendFormat(b, DateLayout)
+}
+
 // MarshalText implements encoding.TextMarshaler.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
@@ -101,7 +110,19 @@ func (s Stay) Nights() int { return s.CheckIn.DaysUntil(s.CheckOut) }
 // Key returns a canonical string that identifies the stay, for maps and
 // caches: two stays with the same key ask for the same prices.
 func (s Stay) Key() string {
-	return fmt.Sprintf("%s|%s|%d|%d|%s", s.CheckIn, s.CheckOut, s.Adults, s.Rooms, s.Currency)
+	// "CHECKIN|CHECKOUT|ADULTS|ROOMS|CURRENCY", built in one allocation
+	// (it is computed for every vendor call).
+	b := make([]byte, 0, 48)
+	b = s.CheckIn.appendTo(b)
+	b = append(b, '|')
+	b = s.CheckOut.appendTo(b)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(s.Adults), 10)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(s.Rooms), 10)
+	b = append(b, '|')
+	b = append(b, s.Currency...)
+	return string(b)
 }
 
 // Validate checks the stay on its own and returns an *Error naming the

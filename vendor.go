@@ -158,8 +158,10 @@ func (e *VendorError) Retryable() bool { return e.Kind != ErrRejected }
 // KindOf returns the ErrorKind of the first *VendorError in err's chain, and
 // false if there is none.
 func KindOf(err error) (ErrorKind, bool) {
-	var ve *VendorError
-	if errors.As(err, &ve) {
+	if err == nil {
+		return 0, false
+	}
+	if ve, ok := errors.AsType[*VendorError](err); ok {
 		return ve.Kind, true
 	}
 	return 0, false
