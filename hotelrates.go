@@ -31,6 +31,10 @@ func ParseDate(s string) (Date, error) {
 	if err != nil {
 		return Date{}, fmt.Errorf("date %q is not YYYY-MM-DD", truncate(s, 40))
 	}
+	if t.Year() < minYear {
+		// (0001-01-01 would also be the zero Date, which means "none".)
+		return Date{}, fmt.Errorf("date %q is before the year %d", s, minYear)
+	}
 	return Date{t: t}, nil
 }
 
@@ -60,7 +64,10 @@ func (d Date) Time() time.Time { return d.t }
 func (d Date) AddDays(n int) Date { return Date{t: d.t.AddDate(0, 0, n)} }
 
 // DaysUntil returns the number of days from d to e (negative if e is before d).
-func (d Date) DaysUntil(e Date) int { return int(e.t.Sub(d.t).Hours() / 24) }
+func (d Date) DaysUntil(e Date) int { return int((e.t.Unix() - d.t.Unix()) / 86400) }
+
+// minYear is the earliest year ParseDate takes.
+const minYear = 1900
 
 // Before reports whether d is before e.
 func (d Date) Before(e Date) bool { return d.t.Before(e.t) }

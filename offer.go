@@ -31,8 +31,8 @@ type Money struct {
 // zeros), signs other than a leading minus, exponents and anything else
 // that is not a plain decimal.
 func ParseMoney(amount, currency string) (Money, error) {
-	if len(currency) != 3 || strings.ToUpper(currency) != currency {
-		return Money{}, fmt.Errorf("currency %q is not an ISO 4217 code", currency)
+	if len(currency) != 3 || strings.IndexFunc(currency, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+		return Money{}, fmt.Errorf("currency %q is not an ISO 4217 code", truncate(currency, 10))
 	}
 	s := amount
 	neg := false
@@ -40,25 +40,28 @@ func ParseMoney(amount, currency string) (Money, error) {
 		neg, s = true, s[1:]
 	}
 	intPart, frac, hasDot := strings.Cut(s, ".")
-	if intPart == "" || (hasDot && frac == "") || len(intPart) > 15 {
-		return Money{}, fmt.Errorf("amount %q is not a decimal", amount)
+	if intPart == "" || (hasDot && frac == "") {
+		return Money{}, fmt.Errorf("amount %q is not a decimal", truncate(amount, 40))
 	}
-	exp := exponent(currency)
-	frac = strings.TrimRight(frac, "0")
-	if len(frac) > exp {
-		return Money{}, fmt.Errorf("amount %q has more than %d decimals", amount, exp)
+	if len(intPart) > 15 {
+		return Money{}, fmt.Errorf("amount %q is out of range (at most 15 integer digits)", truncate(amount, 40))
 	}
 	for _, part := range []string{intPart, frac} {
 		for _, r := range part {
 			if r < '0' || r > '9' {
-				return Money{}, fmt.Errorf("amount %q is not a decimal", amount)
+				return Money{}, fmt.Errorf("amount %q is not a decimal", truncate(amount, 40))
 			}
 		}
 	}
+	exp := exponent(currency)
+	frac = strings.TrimRight(frac, "0")
+	if len(frac) > exp {
+		return Money{}, fmt.Errorf("amount %q has more than %d decimals", truncate(amount, 40), exp)
+	}
 	frac += strings.Repeat("0", exp-len(frac))
 	n, err := strconv.ParseInt(intPart+frac, 10, 64)
-	if err != nil {
-		return Money{}, fmt.Errorf("amount %q is out of range", amount)
+	if err != nil { // not reached with 15 integer digits; kept for safety
+		return Money{}, fmt.Errorf("amount %q is out of range", truncate(amount, 40))
 	}
 	if neg {
 		n = -n

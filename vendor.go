@@ -2,6 +2,7 @@ package hotelrates
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,6 +66,20 @@ type Credential struct {
 // String implements fmt.Stringer without revealing the secret.
 func (c Credential) String() string { return "[credential redacted]" }
 
+// GoString implements fmt.GoStringer (%#v) without revealing the secret.
+func (c Credential) GoString() string {
+	return fmt.Sprintf("hotelrates.Credential{Secret:%q, Expires:%s, IdleTimeout:%s}", "[redacted]", c.Expires.Format(time.RFC3339), c.IdleTimeout)
+}
+
+// MarshalJSON implements json.Marshaler without revealing the secret.
+func (c Credential) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Secret      string        `json:"secret"`
+		Expires     time.Time     `json:"expires,omitzero"`
+		IdleTimeout time.Duration `json:"idle_timeout,omitzero"`
+	}{"[redacted]", c.Expires, c.IdleTimeout})
+}
+
 // LogValue implements slog.LogValuer without revealing the secret.
 func (c Credential) LogValue() slog.Value { return slog.StringValue("[credential redacted]") }
 
@@ -122,7 +137,7 @@ var kindNames = [...]string{"unavailable", "unauthorized", "throttled", "bad_res
 
 // String returns the kind's name.
 func (k ErrorKind) String() string {
-	if int(k) < len(kindNames) {
+	if k >= 0 && int(k) < len(kindNames) {
 		return kindNames[k]
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
