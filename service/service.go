@@ -261,7 +261,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	// Searches still running near the end of the grace period answer with
 	// what they have (complete false), leaving time to write the answers:
 	// none is cut off without one, whatever its deadline.
-	s.Engine.Drain(time.Now().Add(grace - min(grace/5, 2*time.Second)))
+	s.Engine.Drain(time.Now().Add(grace - drainMargin(grace)))
 	err := srv.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.log.Warn("searches still in flight at the end of the grace period; closing")
@@ -288,6 +288,16 @@ func (s *Service) Close(ctx context.Context) error {
 		errs = append(errs, s.Sim.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// drainMargin is how long before the end of the grace period the searches
+// still running are told to answer: a fifth of the grace, at most 2 s, and
+// at least 1 s (half the grace when that is shorter), because
+// http.Server.Shutdown notices an idle connection only at its next poll,
+// up to about 550 ms apart once it has been waiting a while, and the
+// answers must be written before that.
+func drainMargin(grace time.Duration) time.Duration {
+	return max(min(grace/5, 2*time.Second), min(grace/2, time.Second))
 }
 
 func deadlineOf(ctx context.Context) time.Time {
