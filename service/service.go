@@ -254,6 +254,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	began := time.Now()
 	grace := s.Config.ShutdownGrace
 	s.log.Info("shutting down", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
@@ -272,7 +273,13 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	// least a few seconds to flush.
 	cctx, ccancel := context.WithTimeout(context.Background(), max(5*time.Second, time.Until(deadlineOf(sctx))))
 	defer ccancel()
-	return errors.Join(err, s.Close(cctx))
+	err = errors.Join(err, s.Close(cctx))
+	if err != nil {
+		s.log.Error("shutdown incomplete", "took", time.Since(began).Round(time.Millisecond), "err", err)
+	} else {
+		s.log.Info("stopped", "took", time.Since(began).Round(time.Millisecond))
+	}
+	return err
 }
 
 // Close stops the engine, flushes the archive and stops the sandbox.
