@@ -92,7 +92,7 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 			err = aerr
 			return
 		}
-		offers, err = v.call(ctx, j, cred)
+		offers, err = v.call(j, cred)
 		done(err)
 		calls++
 		kind, isVendorErr := hotelrates.KindOf(err)
@@ -174,15 +174,14 @@ func (v *vendorRT) mayRetry(j *job, wait time.Duration, err error) error {
 
 // call makes one vendor call (or a hedged pair) inside the search
 // deadline, the call timeout and the engine's lifetime, through the
-// vendor's gate.
-func (v *vendorRT) call(ctx context.Context, j *job, cred hotelrates.Credential) ([]hotelrates.HotelOffers, error) {
+// vendor's gate. The job's context is a child of the engine's (newJob),
+// so it ends with the engine and with the last search waiting for it.
+func (v *vendorRT) call(j *job, cred hotelrates.Credential) ([]hotelrates.HotelOffers, error) {
 	if err := v.gate.acquire(j.ctx); err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(j.ctx, v.cfg.CallTimeout)
 	defer cancel()
-	stop := context.AfterFunc(ctx, cancel)
-	defer stop()
 	cctx = hotelrates.ContextWithCall(cctx, hotelrates.Call{SearchID: v.searchIDs(j), Kind: hotelrates.CallRates})
 	q := hotelrates.Query{Stay: j.stay, HotelIDs: j.hotels}
 

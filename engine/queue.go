@@ -60,7 +60,8 @@ type jobResult struct {
 var errAllLeft = errors.New("every search waiting for this call has ended")
 
 // newJob returns a job for hotels, registered as the flight for each of
-// them, with one member. The caller holds fmu.
+// them, with one member. parent is the engine's context: a job's call
+// relies on it to end when the engine closes. The caller holds fmu.
 func (v *vendorRT) newJob(parent context.Context, stay hotelrates.Stay, hotels []string, m *member, deadline time.Time) *job {
 	ctx, cancel := context.WithCancelCause(parent)
 	j := &job{ctx: ctx, cancel: cancel, deadline: deadline, stay: stay, stayKey: stay.Key(), hotels: hotels, enqueued: time.Now()}
