@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -475,7 +476,8 @@ type VendorState struct {
 	Paused bool `json:"paused"`
 	// Breaker is the circuit breaker's state: closed, open or half-open.
 	Breaker string `json:"breaker"`
-	// Retries made, retries the budget refused, and the budget left.
+	// Retries made, retries the budget refused, and the budget left (in
+	// retries, to two decimals).
 	Retries       int64   `json:"retries"`
 	RetriesDenied int64   `json:"retries_denied"`
 	RetryBudget   float64 `json:"retry_budget_left"`
@@ -510,7 +512,7 @@ func (e *Engine) Vendors() []VendorState {
 			Concurrency: v.cfg.Concurrency, MinWorkers: v.cfg.MinWorkers, MaxWorkers: v.cfg.MaxWorkers,
 			Workers: v.workers.Load(), Queued: v.queued.Load(), InFlight: v.inflight.Load(), PeakInFlight: v.peakInflight.Load(),
 			ConcurrencyLimit: limit, MinConcurrency: v.cfg.MinConcurrency, RateLimit: v.cfg.RateLimit, Paused: paused,
-			Breaker: v.breaker.State().String(), Retries: retries, RetriesDenied: denied, RetryBudget: tokens,
+			Breaker: v.breaker.State().String(), Retries: retries, RetriesDenied: denied, RetryBudget: math.Round(tokens*100) / 100,
 			Hedges: hedged, HedgesWon: won, LatencyMS: float64(v.gate.latency().Microseconds()) / 1000,
 			CacheHits: v.hits.Load(), CacheMisses: v.misses.Load(), Coalesced: v.coalesced.Load(),
 		})
