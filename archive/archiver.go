@@ -261,7 +261,7 @@ func New(opts Options) (*Archiver, error) {
 			"segments", len(rec.pending), "bytes", rec.bytes, "torn_records_dropped", rec.torn)
 	}
 	seq := uint64(max(a.now().UnixMicro(), 0))
-	seq, err = a.recoverJournal(seq)
+	seq, unsealed, err := a.recoverJournal(seq)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func New(opts Options) (*Archiver, error) {
 		return nil, err
 	}
 	a.upCtx, a.upCancel = context.WithCancelCause(context.Background())
-	go a.runWriter(seq)
+	go a.runWriter(seq, unsealed)
 	go a.runUploader()
 	a.kick()
 	ok = true

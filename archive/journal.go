@@ -294,20 +294,26 @@ const interruptedError = "interrupted: the process stopped before this exchange'
 
 // recoverJournal archives, as Interrupted records, the exchanges an
 // earlier run began and never archived, then removes its journals. It
-// runs in New, before the writer starts.
-func (a *Archiver) recoverJournal(seq uint64) (uint64, error) {
+// runs in New, before the writer starts, and returns the segments whose
+// seal failed, for the writer to retry.
+func (a *Archiver) recoverJournal(seq uint64) (_ uint64, unsealed []*openSeg, _ error) {
 	orphans, files, err := readJournals(a.spool.journal)
 	if err != nil || len(files) == 0 {
-		return seq, err
+		return seq, nil, err
 	}
 	if len(orphans) > 0 {
 		// A record written just before the crash, with its done line
 		// lost, is in a segment: it is not archived twice.
 		have, err := a.spool.recordIDs()
 		if err != nil {
-			return seq, err
+			return seq, nil, err
 		}
 		open := map[string]*openSeg{}
+		seal := func(s *openSeg) {
+			if !a.seal(s) {
+				unsealed = append(unsealed, s)
+			}
+		}
 		n := 0
 		a.recovering = true
 		defer func() { a.recovering = false }()
@@ -319,11 +325,11 @@ func (a *Archiver) recoverJournal(seq uint64) (uint64, error) {
 			ex.Error = interruptedError
 			a.records.Add(1)
 			a.interrupted.Add(1)
-			seq = a.write(open, ex, seq, func(s *openSeg) { a.seal(s) })
+			seq = a.write(open, ex, seq, seal)
 			n++
 		}
 		for _, s := range open {
-			a.seal(s) // on failure its open file stays, for the next start
+			seal(s)
 		}
 		if n > 0 {
 			a.log.Warn("archive: exchanges cut off by the end of an earlier run archived as interrupted (request kept, answer unknown)", "exchanges", n)
@@ -333,7 +339,7 @@ func (a *Archiver) recoverJournal(seq uint64) (uint64, error) {
 		os.Remove(f)
 	}
 	syncDir(a.spool.journal)
-	return seq, nil
+	return seq, unsealed, nil
 }
 
 // recordIDs returns the IDs of the records in the closed segments.

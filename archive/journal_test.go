@@ -3,11 +3,15 @@ package archive
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"hotelrates"
 )
@@ -122,6 +126,64 @@ func TestJournalRecoveryAfterCrash(t *testing.T) {
 	if left, _ := os.ReadDir(sp.journal); len(left) != 0 {
 		t.Errorf("journal files left: %v", left)
 	}
+}
+
+// A segment of interrupted records that journal recovery cannot seal is
+// retried by the writer once it runs, not left for the next start.
+func TestJournalRecoverySealFailureIsRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spoolDir := t.TempDir()
+		sp, err := openSpool(spoolDir, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp.unlock()
+		cut := withID(exchange("bulk", 1, t0), "cut")
+		b, _ := json.Marshal(journalLine{Exchange: begun(cut)})
+		os.MkdirAll(sp.journal, 0o700)
+		if err := os.WriteFile(filepath.Join(sp.journal, "1.ndjson"), append(b, '\n'), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var failing atomic.Bool
+		failing.Store(true)
+		defer func(f func(string) error) { sealFault = f }(sealFault)
+		sealFault = func(string) error {
+			if failing.Load() {
+				return errors.New("disk trouble")
+			}
+			return nil
+		}
+		sink := newDirSink(t)
+		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(&syncBuffer{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if st := a.Stats(); st.Interrupted != 1 || st.Segments != 0 || st.Errors == 0 || st.Pending != 1 {
+			t.Errorf("after the failed seal: %+v", st)
+		}
+		failing.Store(false)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if st := a.Stats(); st.Segments != 1 || st.UploadedRecords != 1 || st.Pending != 0 {
+			t.Errorf("after the retry, before Close: %+v", st)
+		}
+		if err := a.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		_, byKey := readBack(t, sink, "")
+		n := 0
+		for _, recs := range byKey {
+			for _, ex := range recs {
+				if ex.ID == "cut" && ex.Interrupted {
+					n++
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("interrupted record archived %d times, want 1", n)
+		}
+	})
 }
 
 // A live archiver: every begun exchange whose record arrives is closed in
