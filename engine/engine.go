@@ -245,6 +245,7 @@ type vendorRT struct {
 
 	submit  chan []*job
 	work    chan *job
+	reorder chan struct{} // buffered 1: a queued job's deadline moved up
 	retire  chan chan bool
 	stopped chan struct{} // closed when the queue worker has returned
 	loaders sync.WaitGroup
@@ -350,6 +351,7 @@ func New(opts Options) (*Engine, error) {
 			name: info.Name, info: info, vendor: vc.Vendor, cfg: cfg, hc: hc, metrics: opts.Metrics, noSharing: opts.NoSharing,
 			submit:  make(chan []*job),
 			work:    make(chan *job),
+			reorder: make(chan struct{}, 1),
 			retire:  make(chan chan bool),
 			stopped: make(chan struct{}),
 		}
@@ -654,7 +656,10 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 		for _, h := range p.hits {
 			agg.addCached(v.name, h.hotel, h.c)
 		}
-		if err := v.enqueue(sctx, p.jobs); err != nil {
+		// Queued under the engine's lifetime, not the search's: another
+		// search may already have joined these jobs. If this search ends
+		// first, the queue drops the jobs nobody waits for.
+		if err := v.enqueue(e.ctx, p.jobs); err != nil {
 			for _, j := range p.jobs {
 				v.deliver(j, nil, err, 0, 0)
 			}

@@ -71,20 +71,8 @@ func newGate(floor, ceiling int, rps float64, burst int) *gate {
 
 // acquire waits until the vendor may get another call, or ctx ends.
 func (g *gate) acquire(ctx context.Context) error {
-	for {
-		g.mu.Lock()
-		wait := time.Until(g.pausedUntil)
-		g.mu.Unlock()
-		if wait <= 0 {
-			break
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		}
+	if err := g.waitPause(ctx); err != nil {
+		return err
 	}
 	g.mu.Lock()
 	if g.inflight < int(g.limit) && len(g.waiters) == 0 {
@@ -109,6 +97,12 @@ func (g *gate) acquire(ctx context.Context) error {
 			return context.Cause(ctx)
 		}
 	}
+	// A pause that began while this call waited for its slot (another
+	// call's 429) holds it back too; it keeps the slot meanwhile.
+	if err := g.waitPause(ctx); err != nil {
+		g.done(0, 0, outcomeNone)
+		return err
+	}
 	if g.rps != nil {
 		if err := g.rps.Wait(ctx); err != nil {
 			g.done(0, 0, outcomeNone)
@@ -116,6 +110,25 @@ func (g *gate) acquire(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// waitPause waits out a pause the vendor asked for, or until ctx ends.
+func (g *gate) waitPause(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		wait := time.Until(g.pausedUntil)
+		g.mu.Unlock()
+		if wait <= 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return context.Cause(ctx)
+		}
+	}
 }
 
 // tryAcquire takes a slot only if one is free now (for hedged calls).

@@ -93,7 +93,11 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 			return
 		}
 		offers, err = v.call(j, cred)
-		done(err)
+		if err != nil && j.ctx.Err() != nil {
+			done(context.Canceled) // its searches ended or the engine stops: not the vendor's failure
+		} else {
+			done(err)
+		}
 		calls++
 		kind, isVendorErr := hotelrates.KindOf(err)
 		v.tokens.release(cred, err != nil && isVendorErr && kind == hotelrates.ErrUnauthorized)
@@ -163,7 +167,10 @@ func (v *vendorRT) run(ctx context.Context, j *job) {
 // and a call, and the budget allows it. Otherwise it returns err saying
 // which did not.
 func (v *vendorRT) mayRetry(j *job, wait time.Duration, err error) error {
-	if time.Until(j.deadline) < wait+v.gate.latency() {
+	v.fmu.Lock()
+	due := j.want // a search that joined the call may need it sooner
+	v.fmu.Unlock()
+	if time.Until(due) < wait+v.gate.latency() {
 		return fmt.Errorf("%w (no time left to retry before the deadline)", err)
 	}
 	if !v.budget.take() {

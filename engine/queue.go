@@ -20,7 +20,7 @@ import (
 type job struct {
 	ctx      context.Context // ends when every member has left, or the engine stops
 	cancel   context.CancelCauseFunc
-	deadline time.Time // the earliest member's deadline: EDF order
+	deadline time.Time // EDF order; only the queue worker changes it (from want)
 	seq      uint64
 	enqueued time.Time
 	stay     hotelrates.Stay
@@ -29,8 +29,9 @@ type job struct {
 
 	// Guarded by the vendor's fmu.
 	members []*member
-	active  int  // members that have not left
-	done    bool // answered, dropped or merged into another job
+	active  int       // members that have not left
+	done    bool      // answered, dropped or merged into another job
+	want    time.Time // the earliest member's deadline; the queue worker moves deadline up to it
 }
 
 // member is one search's part in a job.
@@ -64,7 +65,7 @@ var errAllLeft = errors.New("every search waiting for this call has ended")
 // relies on it to end when the engine closes. The caller holds fmu.
 func (v *vendorRT) newJob(parent context.Context, stay hotelrates.Stay, hotels []string, m *member, deadline time.Time) *job {
 	ctx, cancel := context.WithCancelCause(parent)
-	j := &job{ctx: ctx, cancel: cancel, deadline: deadline, stay: stay, stayKey: stay.Key(), hotels: hotels, enqueued: time.Now()}
+	j := &job{ctx: ctx, cancel: cancel, deadline: deadline, want: deadline, stay: stay, stayKey: stay.Key(), hotels: hotels, enqueued: time.Now()}
 	j.members, j.active = []*member{m}, 1
 	m.job = j
 	for _, h := range hotels {
@@ -295,6 +296,14 @@ func (v *vendorRT) dispatch(ctx context.Context) {
 			heap.Pop(&q)
 			setQueued()
 		case <-hold.C:
+		case <-v.reorder:
+			// A search joined a queued job with an earlier deadline.
+			v.fmu.Lock()
+			for _, j := range q {
+				j.deadline = j.want
+			}
+			v.fmu.Unlock()
+			heap.Init(&q)
 		case reply := <-v.retire:
 			ok := workers > v.cfg.MinWorkers
 			if ok {
@@ -349,6 +358,9 @@ func (v *vendorRT) merge(q *edf) bool {
 	}
 	v.fmu.Lock()
 	defer v.fmu.Unlock()
+	if head.done || head.active == 0 || head.ctx.Err() != nil {
+		return false // its searches all left since dispatch looked: it is dropped, not grown
+	}
 	mine := map[string]bool{}
 	for _, m := range head.members {
 		mine[m.searchID] = true
@@ -382,9 +394,10 @@ func (v *vendorRT) merge(q *edf) bool {
 		for _, h := range k.hotels {
 			v.flights[k.stayKey+"|"+h] = head
 		}
-		if k.deadline.Before(head.deadline) {
-			head.deadline = k.deadline
+		if k.want.Before(head.want) {
+			head.want = k.want
 		}
+		head.deadline = head.want
 		k.done = true
 		k.cancel(errors.New("merged into another call"))
 		v.metrics.merged.WithLabelValues(v.name).Inc()
@@ -477,6 +490,14 @@ func (v *vendorRT) plan(parent, search context.Context, searchID string, s hotel
 		todo = append(todo, h)
 	}
 	for _, j := range order {
+		if deadline.Before(j.want) {
+			// A more urgent search: the queue worker moves the job up.
+			j.want = deadline
+			select {
+			case v.reorder <- struct{}{}:
+			default: // a reorder is already due
+			}
+		}
 		j.join(newMember(joined[j], true))
 		v.coalesced.Add(int64(len(joined[j])))
 		v.metrics.coalesced.WithLabelValues(v.name).Add(float64(len(joined[j])))

@@ -145,7 +145,7 @@ func newBreaker(name string, failures int, cooldown time.Duration, onChange func
 		// Only the vendor's own failures count; a search that ended, a
 		// request the vendor refused or a throttle do not trip the breaker.
 		IsExcluded: func(err error) bool {
-			if errors.Is(err, context.Canceled) || errors.Is(err, errDeadline) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, errDeadline) || errors.Is(err, errAllLeft) || errors.Is(err, errStopped) {
 				return true
 			}
 			k, ok := hotelrates.KindOf(err)

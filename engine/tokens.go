@@ -91,15 +91,30 @@ func (m *tokenManager) acquire(ctx context.Context) (hotelrates.Credential, erro
 		select {
 		case m.cancels <- r:
 		case <-m.done:
+			m.abandon(r)
 		}
 		return hotelrates.Credential{}, context.Cause(ctx)
 	case <-m.done:
+		m.abandon(r)
 		return hotelrates.Credential{}, errStopped
 	}
 }
 
+// abandon logs out a session the stopped manager put in r's reply before
+// the caller gave up on it: nobody else will.
+func (m *tokenManager) abandon(r *leaseReq) {
+	select {
+	case rep := <-r.reply:
+		if rep.err == nil && m.scheme == hotelrates.AuthSession {
+			m.closeSession(rep.cred)
+		}
+	default:
+	}
+}
+
 // release gives a session back after a call; bad says the vendor rejected
-// it. Tokens need no release.
+// it. Tokens need no release. A session given back after the manager
+// stopped is logged out here, since the manager's own logouts are over.
 func (m *tokenManager) release(c hotelrates.Credential, bad bool) {
 	if m.scheme != hotelrates.AuthSession {
 		return
@@ -107,6 +122,9 @@ func (m *tokenManager) release(c hotelrates.Credential, bad bool) {
 	select {
 	case m.releases <- releaseMsg{cred: c, bad: bad}:
 	case <-m.done:
+		if !bad {
+			m.closeSession(c)
+		}
 	}
 }
 
@@ -263,6 +281,11 @@ func (m *tokenManager) runSessions(ctx context.Context) {
 		lastErr   error
 	)
 	maxSessions := m.cfg.Concurrency
+	// held wakes the loop when a login failure's hold ends while callers
+	// still wait for a session no login in flight will serve.
+	held := time.NewTimer(time.Hour)
+	held.Stop()
+	defer held.Stop()
 	defer func() {
 		for _, s := range idle {
 			m.closeSession(s.cred)
@@ -277,9 +300,14 @@ func (m *tokenManager) runSessions(ctx context.Context) {
 		}
 		idle = append(idle, idleSession{cred: c, lastUsed: time.Now()})
 	}
-	// grow logs in while callers wait that logins in flight will not serve.
+	// grow logs in while callers wait that logins in flight will not serve;
+	// during a login failure's hold it tries again when the hold ends.
 	grow := func() {
-		for len(waiters) > logins && open+logins < maxSessions && !time.Now().Before(failUntil) {
+		for len(waiters) > logins && open+logins < maxSessions {
+			if hold := time.Until(failUntil); hold > 0 {
+				held.Reset(hold)
+				return
+			}
 			logins++
 			m.startAuth(ctx)
 		}
@@ -346,6 +374,8 @@ func (m *tokenManager) runSessions(ctx context.Context) {
 			}
 			open++
 			give(res.cred)
+		case <-held.C:
+			grow()
 		case <-ctx.Done():
 			return
 		}

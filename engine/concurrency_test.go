@@ -1,0 +1,271 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hotelrates"
+)
+
+// The tests in this file pin down interleavings between searches, the
+// queue worker, the gate and the token manager, driving the internals
+// directly where a search alone cannot force the order.
+
+// fakeVendor answers every hotel with no offers, or blocks until its call
+// is cancelled; it counts logins and logouts.
+type fakeVendor struct {
+	info            hotelrates.VendorInfo
+	block           bool
+	inFetch         chan struct{}
+	failLogin       int64 // the login with this number fails
+	calls           atomic.Int64
+	logins, logouts atomic.Int64
+	mu              sync.Mutex
+	fetched         []string // hotels in the order calls asked for them
+}
+
+func (v *fakeVendor) Info() hotelrates.VendorInfo { return v.info }
+
+func (v *fakeVendor) Authenticate(context.Context, *http.Client) (hotelrates.Credential, error) {
+	n := v.logins.Add(1)
+	if n == v.failLogin {
+		return hotelrates.Credential{}, errors.New("login refused")
+	}
+	return hotelrates.Credential{Secret: fmt.Sprint("s", n), Expires: time.Now().Add(time.Hour)}, nil
+}
+
+func (v *fakeVendor) CloseSession(context.Context, *http.Client, hotelrates.Credential) error {
+	v.logouts.Add(1)
+	return nil
+}
+
+func (v *fakeVendor) Fetch(ctx context.Context, _ *http.Client, _ hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	v.calls.Add(1)
+	v.mu.Lock()
+	v.fetched = append(v.fetched, q.HotelIDs...)
+	v.mu.Unlock()
+	if v.block {
+		select {
+		case v.inFetch <- struct{}{}:
+		default:
+		}
+		<-ctx.Done()
+		return nil, &hotelrates.VendorError{Vendor: v.info.Name, Kind: hotelrates.ErrUnavailable, Err: ctx.Err()}
+	}
+	out := make([]hotelrates.HotelOffers, len(q.HotelIDs))
+	for i, id := range q.HotelIDs {
+		out[i] = hotelrates.HotelOffers{HotelID: id}
+	}
+	return out, nil
+}
+
+func fakeStay() hotelrates.Stay {
+	return hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-03-10"), CheckOut: hotelrates.MustDate("2027-03-13"), Adults: 2, Rooms: 1, Currency: "EUR"}
+}
+
+func fakeEngine(t *testing.T, vc VendorConfig) *Engine {
+	t.Helper()
+	e, err := New(Options{Vendors: []VendorConfig{vc}, DefaultTimeout: time.Minute, MaxTimeout: time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(context.Background()) })
+	return e
+}
+
+// Searches that end while their calls wait at the gate (here behind a
+// vendor's Retry-After) are not the vendor's failures: the breaker stays
+// closed and the vendor is not called.
+func TestAbandonedCallsDoNotTripTheBreaker(t *testing.T) {
+	vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}
+	e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 4})
+	v := e.vendors["v"]
+	v.gate.pause(5 * time.Second)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			e.Search(context.Background(), hotelrates.Search{Stay: fakeStay(), HotelIDs: []string{fmt.Sprint("h", i)}, Timeout: 100 * time.Millisecond})
+		})
+	}
+	wg.Wait()
+	if st := v.breaker.State().String(); st != "closed" {
+		t.Errorf("breaker %s after searches that ended at the gate", st)
+	}
+	if n := vend.calls.Load(); n != 0 {
+		t.Errorf("vendor called %d times during its pause", n)
+	}
+}
+
+// A pause that starts while a call waits for a slot holds that call back
+// too: a freed slot is not a licence to call a vendor that asked for quiet.
+func TestPauseHoldsBackCallsWaitingForASlot(t *testing.T) {
+	g := newGate(1, 1, 0, 1)
+	if err := g.acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admitted := make(chan time.Time, 1)
+	go func() {
+		if err := g.acquire(context.Background()); err == nil {
+			admitted <- time.Now()
+		}
+	}()
+	for {
+		g.mu.Lock()
+		n := len(g.waiters)
+		g.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	const pause = 500 * time.Millisecond
+	start := time.Now()
+	g.pause(pause)
+	g.done(0, 1, outcomeCongestion) // the 429 that asked for the pause frees its slot
+	if at := (<-admitted).Sub(start); at < pause-50*time.Millisecond {
+		t.Errorf("a waiting call was admitted %v into a %v pause", at, pause)
+	}
+	g.done(0, 0, outcomeNone)
+}
+
+// Sessions out on a call when the engine closes are logged out too.
+func TestSessionsOnACallAreLoggedOutAtClose(t *testing.T) {
+	for i := range 5 {
+		vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthSession, MaxSessions: 2}, block: true, inFetch: make(chan struct{}, 1)}
+		e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 2})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			e.Search(context.Background(), hotelrates.Search{Stay: fakeStay(), HotelIDs: []string{"h1"}, Timeout: 30 * time.Second})
+		}()
+		<-vend.inFetch
+		if err := e.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if in, out := vend.logins.Load(), vend.logouts.Load(); in != out {
+			t.Fatalf("run %d: %d logins, %d logouts", i, in, out)
+		}
+	}
+}
+
+// The queue worker never folds a live search's job into a head job whose
+// searches all left after it looked at the head.
+func TestMergeSkipsAnAbandonedHead(t *testing.T) {
+	vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 10, Auth: hotelrates.AuthNone}}
+	e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 1, BatchWindow: time.Millisecond})
+	v := e.vendors["v"]
+	ctxA, cancelA := context.WithCancel(context.Background())
+	ctxB, cancelB := context.WithCancel(context.Background())
+	defer cancelB()
+	inB := newInbox()
+	dl := time.Now().Add(time.Minute)
+	pa := v.plan(e.ctx, ctxA, "A", fakeStay(), []string{"h1"}, false, true, dl, newInbox())
+	pb := v.plan(e.ctx, ctxB, "B", fakeStay(), []string{"h2"}, false, true, dl.Add(time.Second), inB)
+	q := edf{pa.jobs[0], pb.jobs[0]}
+	cancelA() // after the worker saw a live head, A's search ends
+	for pa.jobs[0].ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	if v.merge(&q) {
+		t.Fatal("merged into a job nobody waits for")
+	}
+	v.run(e.ctx, q[0])
+	v.run(e.ctx, q[1])
+	got := inB.take()
+	if len(got) != 1 || got[0].err != nil || len(got[0].offers) != 1 || got[0].offers[0].HotelID != "h2" {
+		t.Errorf("search B got %+v", got)
+	}
+}
+
+// A more urgent search that joins a queued job moves the job up the
+// deadline order: it is not served as late as the job's first search
+// could wait.
+func TestUrgentJoinMovesAQueuedJobUp(t *testing.T) {
+	vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}, block: true, inFetch: make(chan struct{}, 1)}
+	e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 1, MinWorkers: 1, MaxWorkers: 1})
+	search := func(id, hotel string, timeout time.Duration) <-chan hotelrates.Result {
+		out := make(chan hotelrates.Result, 1)
+		go func() {
+			r, _ := e.Search(context.Background(), hotelrates.Search{ID: id, Stay: fakeStay(), HotelIDs: []string{hotel}, Timeout: timeout})
+			out <- r
+		}()
+		return out
+	}
+	blocker := search("blocker", "h0", 2*time.Second) // holds the one loader
+	<-vend.inFetch
+	v := e.vendors["v"]
+	waitQueued := func(n int64) {
+		for v.queued.Load() != n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	late1 := search("late1", "h1", 30*time.Second)
+	waitQueued(1)
+	late2 := search("late2", "h2", 20*time.Second)
+	waitQueued(2)
+	// An urgent search for h1 joins late1's job, queued behind late2's.
+	urgent := search("urgent", "h1", 5*time.Second)
+	for v.coalesced.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	<-blocker // ends at its deadline; the loader takes the next job
+	<-vend.inFetch
+	vend.mu.Lock()
+	fetched := slices.Clone(vend.fetched)
+	vend.mu.Unlock()
+	if !slices.Equal(fetched, []string{"h0", "h1"}) {
+		t.Errorf("calls asked for %v; want h1 (joined by the urgent search) before h2", fetched)
+	}
+	e.Close(context.Background())
+	<-late1
+	<-late2
+	<-urgent
+}
+
+// A caller waiting for a session when the last one is dropped during a
+// login failure's hold gets a new session once the hold ends, not an
+// answer at its own deadline.
+func TestSessionWaiterServedAfterLoginFailureHold(t *testing.T) {
+	vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthSession, MaxSessions: 2}, failLogin: 2}
+	m := newTokenManager("v", vend, hotelrates.AuthSession, http.DefaultClient, VendorConfig{Concurrency: 2, AuthTimeout: time.Second}, slog.New(slog.DiscardHandler), NewMetrics(nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	go m.run(ctx)
+	defer func() { cancel(); <-m.done }()
+	c1, err := m.acquire(ctx) // login 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.acquire(ctx); err == nil { // login 2 fails: the hold starts
+		t.Fatal("second login should fail")
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	got := make(chan error, 1)
+	go func() {
+		c, err := m.acquire(wctx)
+		if err == nil {
+			m.release(c, false)
+		}
+		got <- err
+	}()
+	for vend.logins.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the caller waits for a session
+	m.release(c1, true)               // the vendor rejected session 1: none is left
+	if err := <-got; err != nil {
+		t.Errorf("waiting caller: %v", err)
+	}
+	if wctx.Err() != nil {
+		t.Error("the waiting caller was answered only at its deadline")
+	}
+}
