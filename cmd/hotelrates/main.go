@@ -54,9 +54,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	// HOTELRATES_LOG_LEVEL, when set, wins over the config's log_level.
 	level := new(slog.LevelVar)
-	level.Set(logLevel(getenv("HOTELRATES_LOG_LEVEL")))
+	env := getenv("HOTELRATES_LOG_LEVEL")
+	if env != "" {
+		l, err := logLevel(env)
+		if err != nil {
+			return err
+		}
+		level.Set(l)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if getenv("HOTELRATES_LOG_LEVEL") != "" {
+	if env != "" {
 		level = nil
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -79,10 +86,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-func logLevel(s string) slog.Level {
+// logLevel parses HOTELRATES_LOG_LEVEL: debug, info, warn or error.
+func logLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
+		if len(s) > 64 {
+			s = s[:64] + "..."
+		}
+		return 0, fmt.Errorf("HOTELRATES_LOG_LEVEL %q: want debug, info, warn or error", s)
 	}
-	return l
+	return l, nil
 }

@@ -117,6 +117,18 @@ func TestVendorsimReadyFastAndLogsURLsAndCredentials(t *testing.T) {
 	if err := r.stop(t); err != nil {
 		t.Error(err)
 	}
+	// A secret from the sandbox's config file is never logged.
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "sandbox.yaml")
+	os.WriteFile(cfgPath, []byte("vendors:\n  bulk:\n    credentials: {api_key: my-key, secret: my-private-secret}\n"), 0o600)
+	r2 := start(t, "vendorsim", "--addr", "127.0.0.1:0", "--config", cfgPath)
+	waitFor(t, r2.errs, regexp.MustCompile(`name=(session)`), 5*time.Second)
+	if err := r2.stop(t); err != nil {
+		t.Error(err)
+	}
+	if logs := r2.errs.String(); strings.Contains(logs, "my-private-secret") || !strings.Contains(logs, "my-key") {
+		t.Errorf("a configured secret reached the log, or the key did not:\n%s", logs)
+	}
 	// Generous bound for a slow shared machine; the target is under a second.
 	if ready > 5*time.Second {
 		t.Errorf("ready after %v", ready)
@@ -314,4 +326,16 @@ func TestLogLevel(t *testing.T) {
 			}
 		})
 	}
+	t.Run("bad env is an error", func(t *testing.T) {
+		env := func(k string) string {
+			if k == "HOTELRATES_LOG_LEVEL" {
+				return "verbose"
+			}
+			return ""
+		}
+		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}, env, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "HOTELRATES_LOG_LEVEL") || !strings.Contains(err.Error(), "verbose") {
+			t.Errorf("err %v", err)
+		}
+	})
 }

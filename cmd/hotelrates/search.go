@@ -81,8 +81,12 @@ func searchInProcess(ctx context.Context, cfgPath string, getenv func(string) st
 	if err != nil {
 		return httpapi.Summary{}, err
 	}
-	if level != nil {
-		level.Set(logLevel(cfg.LogLevel))
+	if level != nil && cfg.LogLevel != "" {
+		l, err := logLevel(cfg.LogLevel) // config.Validate has checked it
+		if err != nil {
+			return httpapi.Summary{}, err
+		}
+		level.Set(l)
 	}
 	// A spool of its own: the configured one may belong to a running
 	// serve (the archive's lock would refuse it). Records still go to the

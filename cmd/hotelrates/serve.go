@@ -28,8 +28,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
 	if err != nil {
 		return err
 	}
-	if level != nil {
-		level.Set(logLevel(cfg.LogLevel))
+	if level != nil && cfg.LogLevel != "" {
+		l, err := logLevel(cfg.LogLevel) // config.Validate has checked it
+		if err != nil {
+			return err
+		}
+		level.Set(l)
 	}
 	if *addr != "" {
 		cfg.Listen = *addr

@@ -32,12 +32,22 @@ func runVendorsim(ctx context.Context, args []string, log *slog.Logger, stderr i
 	v := cfg.Vendors
 	log.Info("vendor sandbox ready", "url", sim.URL(), "stats", sim.URL()+"/_sandbox/stats")
 	log.Info("vendor", "name", sandbox.Solo, "url", sim.VendorURL(sandbox.Solo), "auth", "oauth2 client credentials",
-		"client_id", v.Solo.Credentials.ClientID, "client_secret", v.Solo.Credentials.ClientSecret)
+		"client_id", v.Solo.Credentials.ClientID, "client_secret", demoOnly(v.Solo.Credentials.ClientSecret, sandbox.DemoSoloClientSecret))
 	log.Info("vendor", "name", sandbox.Bulk, "url", sim.VendorURL(sandbox.Bulk), "auth", "signed requests",
-		"api_key", v.Bulk.Credentials.APIKey, "secret", v.Bulk.Credentials.Secret)
+		"api_key", v.Bulk.Credentials.APIKey, "secret", demoOnly(v.Bulk.Credentials.Secret, sandbox.DemoBulkSecret))
 	log.Info("vendor", "name", sandbox.Session, "url", sim.VendorURL(sandbox.Session), "auth", "login sessions",
-		"user", v.Session.Credentials.User, "password", v.Session.Credentials.Password)
+		"user", v.Session.Credentials.User, "password", demoOnly(v.Session.Credentials.Password, sandbox.DemoSessionPassword))
 	<-ctx.Done()
 	log.Info("vendor sandbox stopping")
 	return sim.Close()
+}
+
+// demoOnly returns a sandbox secret for the log only when it is the
+// built-in demo value, which docs/sandbox.md publishes; a secret set in
+// the sandbox's config file is never logged.
+func demoOnly(secret, demo string) string {
+	if secret == demo {
+		return secret
+	}
+	return "(set in --config; not logged)"
 }
