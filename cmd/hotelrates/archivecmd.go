@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"hotelrates/archive"
@@ -53,95 +52,46 @@ func runArchive(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	keyPrefix := prefix
-	if keyPrefix != "" {
-		keyPrefix += "/"
+	src := archive.Source{Sink: sink, Prefix: prefix, SpoolDir: *spoolDir}
+	if src.SpoolDir == "-" {
+		src.SpoolDir = ""
 	}
-	if *vendor != "" {
-		keyPrefix += "vendor=" + *vendor + "/"
-		if *date != "" {
-			keyPrefix += "date=" + *date + "/"
-		}
-	}
-	objs, err := sink.List(ctx, keyPrefix)
-	if err != nil {
-		return err
-	}
-	var spooled []archive.SpoolSegment
-	if *spoolDir != "-" {
-		if spooled, err = archive.ListSpool(*spoolDir); err != nil {
+	filter := archive.Filter{Vendor: *vendor, Date: *date}
+	if sub == "list" {
+		segs, err := archive.FindSegments(ctx, src, filter)
+		if err != nil {
 			return err
 		}
-	}
-	match := func(key string) bool {
-		return (*vendor == "" || contains(key, "vendor="+*vendor+"/")) && (*date == "" || contains(key, "date="+*date+"/"))
-	}
-	if sub == "list" {
 		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "WHERE\tKEY\tBYTES")
-		for _, o := range objs {
-			if match(o.Key) {
-				fmt.Fprintf(tw, "%s\t%s\t%d\n", *url, o.Key, o.Size)
-			}
+		for _, o := range segs.Archived {
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", *url, o.Key, o.Size)
 		}
-		for _, s := range spooled {
-			if match(s.Key) {
-				where := "spool (ready)"
-				if !s.Ready {
-					where = "spool (open)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\n", where, s.Key, s.Size)
+		for _, s := range segs.Spooled {
+			where := "spool (ready)"
+			if !s.Ready {
+				where = "spool (open)"
 			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", where, s.Key, s.Size)
 		}
 		return tw.Flush()
 	}
+	found, err := archive.FindRecords(ctx, src, filter, *searchID)
 	enc := json.NewEncoder(stdout)
-	found := 0
-	for _, o := range objs {
-		if !match(o.Key) {
-			continue
-		}
-		rc, err := sink.Get(ctx, o.Key)
-		if err != nil {
+	for _, ex := range found.Exchanges {
+		if err := enc.Encode(ex); err != nil {
 			return err
 		}
-		exs, err := archive.ReadSegment(rc)
-		rc.Close()
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", o.Key, err)
-		}
-		for _, ex := range exs {
-			if hasSearch(ex.SearchID, *searchID) {
-				enc.Encode(ex)
-				found++
-			}
-		}
 	}
-	for _, s := range spooled {
-		if !match(s.Key) {
-			continue
-		}
-		exs, _ := archive.ReadSpoolSegment(s)
-		for _, ex := range exs {
-			if hasSearch(ex.SearchID, *searchID) {
-				enc.Encode(ex)
-				found++
-			}
-		}
+	for _, e := range found.Errors {
+		fmt.Fprintln(stderr, e)
 	}
-	fmt.Fprintf(stderr, "%d records of search %s\n", found, *searchID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%d records of search %s\n", len(found.Exchanges), *searchID)
+	if n := len(found.Errors); n > 0 {
+		return fmt.Errorf("records of search %s may be missing: %d of the segments could not be read, or only in part", *searchID, n)
+	}
 	return nil
-}
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
-// hasSearch reports whether a record's search ids (comma-separated: a call
-// shared by searches) include id.
-func hasSearch(ids, id string) bool {
-	for _, x := range strings.Split(ids, ",") {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
