@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,16 +22,28 @@ type Client struct {
 
 // APIError is an error answer from the server.
 type APIError struct {
+	// Status is the answer's HTTP status code.
 	Status int
+	// ErrorDetail is the answer's error, or code "http" and the body as message.
 	ErrorDetail
 }
 
+// Error implements error.
 func (e *APIError) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("HTTP %d %s: %s (field %s)", e.Status, e.Code, e.Message, e.Field)
 	}
 	return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
 }
+
+// Bounds on what the client reads of an answer.
+const (
+	// maxErrorBody bounds how much of an error answer is read.
+	maxErrorBody = 1 << 20
+	// maxStreamLine bounds one line of an NDJSON stream; a longer line is
+	// an error (bufio.ErrTooLong).
+	maxStreamLine = 16 << 20
+)
 
 // Stream runs a search as an NDJSON stream, calling onHotel for each hotel
 // as it arrives, and returns the summary line.
@@ -55,15 +68,34 @@ func (c *Client) Stream(ctx context.Context, req SearchRequest, onHotel func(Hot
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var eb ErrorBody
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if json.Unmarshal(b, &eb) != nil || eb.Error.Code == "" {
-			return Summary{}, &APIError{Status: resp.StatusCode, ErrorDetail: ErrorDetail{Code: "http", Message: strings.TrimSpace(string(b))}}
-		}
-		return Summary{}, &APIError{Status: resp.StatusCode, ErrorDetail: eb.Error}
+		return Summary{}, decodeError(resp.StatusCode, resp.Body)
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	return decodeStream(resp.Body, maxStreamLine, onHotel)
+}
+
+// decodeError turns an error answer with the given status into an
+// *APIError, never nil and always with a Code: the body's error object, or
+// code "http" with the body (at most maxErrorBody bytes of it, trimmed) as
+// the message when the body is not a JSON error with a code.
+func decodeError(status int, r io.Reader) *APIError {
+	var eb ErrorBody
+	b, _ := io.ReadAll(io.LimitReader(r, maxErrorBody))
+	if json.Unmarshal(b, &eb) != nil || eb.Error.Code == "" {
+		return &APIError{Status: status, ErrorDetail: ErrorDetail{Code: "http", Message: strings.TrimSpace(string(b))}}
+	}
+	return &APIError{Status: status, ErrorDetail: eb.Error}
+}
+
+// decodeStream reads an NDJSON search stream from r, calling onHotel for
+// each "hotel" line in order, and returns the first "summary" line without
+// reading further. Lines of another type are skipped; a line that is not
+// a JSON object with a string "type" (an empty line included), a hotel or
+// summary line that does not decode, a line of maxLine bytes or more, and
+// a stream that ends before a summary are errors, returned with a zero
+// Summary (onHotel may have been called for the hotels before).
+func decodeStream(r io.Reader, maxLine int, onHotel func(Hotel)) (Summary, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, min(64<<10, maxLine)), maxLine)
 	for sc.Scan() {
 		var probe struct {
 			Type string `json:"type"`
@@ -89,5 +121,9 @@ func (c *Client) Stream(ctx context.Context, req SearchRequest, onHotel func(Hot
 	if err := sc.Err(); err != nil {
 		return Summary{}, err
 	}
-	return Summary{}, fmt.Errorf("stream ended without a summary")
+	return Summary{}, errNoSummary
 }
+
+// errNoSummary is decodeStream's error for a stream that ends cleanly
+// before its summary line.
+var errNoSummary = errors.New("stream ended without a summary")

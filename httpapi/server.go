@@ -22,7 +22,9 @@ import (
 
 // Deps are what the API serves from.
 type Deps struct {
+	// Engine runs the searches and lists the vendors.
 	Engine *engine.Engine
+	// Logger logs requests and failures (nil: slog.Default()).
 	Logger *slog.Logger
 	// Gatherer serves /metrics (nil: /metrics answers 404).
 	Gatherer prometheus.Gatherer
@@ -91,10 +93,19 @@ const ndjson = "application/x-ndjson"
 
 func (s *server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			writeError(w, hotelrates.Errorf(hotelrates.CodeUnsupportedMedia, "", "Content-Type must be application/json, not %q", ct))
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			writeError(w, hotelrates.Errorf(hotelrates.CodeUnsupportedMedia, "", "Content-Type must be application/json, not %q", clip(ct, maxEcho)))
 			return
 		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+			writeError(w, hotelrates.Errorf(hotelrates.CodeUnsupportedMedia, "", "the body must be UTF-8 JSON, not charset %q", clip(cs, maxEcho)))
+			return
+		}
+	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		writeError(w, hotelrates.Errorf(hotelrates.CodeUnsupportedMedia, "", "Content-Encoding %q is not supported; send the JSON body unencoded", clip(ce, maxEcho)))
+		return
 	}
 	search, err := DecodeSearch(r.Body, s.MaxBodyBytes)
 	if err != nil {

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -186,6 +188,8 @@ func TestBadInput(t *testing.T) {
 		{"timeout", "POST", "/v1/search", `{"hotel_ids":["H00001"],"check_in":"2027-03-10","check_out":"2027-03-11","timeout_ms":-5}`, "", 400, "invalid_argument", "timeout_ms"},
 		{"too large", "POST", "/v1/search", huge, "", 413, "too_large", ""},
 		{"content type", "POST", "/v1/search", okBody, "text/plain", 415, "unsupported_media", ""},
+		{"charset", "POST", "/v1/search", okBody, "application/json; charset=latin1", 415, "unsupported_media", ""},
+		{"charset utf-8", "POST", "/v1/search", `{}`, "application/json; charset=UTF-8", 400, "invalid_argument", "check_in"},
 		{"wrong method", "GET", "/v1/search", "", "", 405, "method_not_allowed", ""},
 		{"wrong method vendors", "DELETE", "/v1/vendors", "", "", 405, "method_not_allowed", ""},
 		{"unknown path", "GET", "/v2/nothing", "", "", 404, "not_found", ""},
@@ -214,6 +218,50 @@ func TestBadInput(t *testing.T) {
 				t.Error("405 without Allow")
 			}
 		})
+	}
+}
+
+// A compressed body is refused as such, not misread as malformed JSON.
+func TestContentEncodingRefused(t *testing.T) {
+	e := setup(t, nil)
+	for _, tt := range []struct {
+		encoding string
+		status   int
+	}{
+		{"gzip", 415},
+		{"br", 415},
+		{"identity", 200},
+	} {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/search", strings.NewReader(okBody))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", tt.encoding)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out httpapi.ErrorBody
+		json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || (tt.status != 200 && out.Error.Code != "unsupported_media") {
+			t.Errorf("Content-Encoding %s: %d %+v, want %d", tt.encoding, resp.StatusCode, out, tt.status)
+		}
+	}
+}
+
+// A body that cannot be read to its end (a stalled client, a broken
+// chunked encoding) is a 400 saying so, without the connection's details;
+// the largest limit works.
+func TestDecodeSearchReadErrorsAndLimits(t *testing.T) {
+	broken := io.MultiReader(strings.NewReader(`{"hotel_ids":["H0`), iotest.ErrReader(errors.New("read tcp 10.1.2.3:8080->10.9.9.9:5555: i/o timeout")))
+	_, err := httpapi.DecodeSearch(broken, 1<<20)
+	var he *hotelrates.Error
+	if !errors.As(err, &he) || he.Code != hotelrates.CodeInvalidArgument || !strings.Contains(he.Message, "could not be read") || strings.Contains(he.Message, "10.") {
+		t.Errorf("read error: %v", err)
+	}
+	for _, limit := range []int64{math.MaxInt64, math.MaxInt64 - 1, 1 << 40} {
+		if _, err := httpapi.DecodeSearch(strings.NewReader(okBody), limit); err != nil {
+			t.Errorf("limit %d: %v", limit, err)
+		}
 	}
 }
 

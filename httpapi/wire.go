@@ -133,7 +133,7 @@ func VendorsFromResult(vs []hotelrates.VendorStatus) []VendorStatus {
 // limit has code too_large.
 func DecodeSearch(r io.Reader, limit int64) (hotelrates.Search, error) {
 	var req SearchRequest
-	lr := &io.LimitedReader{R: r, N: limit + 1}
+	lr := &io.LimitedReader{R: r, N: min(limit, math.MaxInt64-1) + 1}
 	dec := json.NewDecoder(lr)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -213,7 +213,13 @@ func jsonError(err error) error {
 		field := clip(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), maxEcho)
 		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "unknown field %q", field)
 	}
-	return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "malformed JSON: %s", clip(err.Error(), 2*maxEcho))
+	if strings.HasPrefix(err.Error(), "json: ") {
+		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "malformed JSON: %s", clip(err.Error(), 2*maxEcho))
+	}
+	// Not the JSON but the reading of it: a client that stalled past the
+	// read timeout, a broken chunked encoding. The cause is the
+	// connection's, and its text (addresses) is not echoed.
+	return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "the request body could not be read to its end")
 }
 
 // maxEcho bounds how much of a request an error message repeats.

@@ -34,6 +34,7 @@ var _ engine.WriteAheadRecorder = (*archive.Archiver)(nil)
 
 // Options are what the config file does not say.
 type Options struct {
+	// Logger logs the service's events (nil: slog.Default()).
 	Logger *slog.Logger
 	// Sandbox overrides the embedded sandbox's behaviour (the config's
 	// sandbox.config file otherwise, or the defaults).
@@ -42,13 +43,19 @@ type Options struct {
 
 // Service is a running hotelrates without its listener.
 type Service struct {
-	Config   config.Config
-	Sim      *vendorsim.Sim // nil unless the sandbox is embedded
-	Engine   *engine.Engine
+	// Config is the configuration the service was started from.
+	Config config.Config
+	// Sim is the embedded sandbox, nil unless the config enables it.
+	Sim *vendorsim.Sim
+	// Engine runs the searches.
+	Engine *engine.Engine
+	// Archiver archives every vendor exchange.
 	Archiver *archive.Archiver
+	// Registry holds the service's metrics, served on /metrics.
 	Registry *prometheus.Registry
-	Handler  http.Handler
-	log      *slog.Logger
+	// Handler is the HTTP API, which Serve serves.
+	Handler http.Handler
+	log     *slog.Logger
 }
 
 // New starts everything but the HTTP listener.
