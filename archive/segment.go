@@ -82,7 +82,12 @@ func ReadSegment(r io.Reader) ([]hotelrates.Exchange, error) {
 		return nil, fmt.Errorf("archive: read segment: %w", err)
 	}
 	defer zr.Close()
-	br := bufio.NewReader(zr)
+	return readLines(bufio.NewReader(zr))
+}
+
+// readLines decodes NDJSON records as ReadSegment describes, from a
+// segment's plain text.
+func readLines(br *bufio.Reader) ([]hotelrates.Exchange, error) {
 	var (
 		out     []hotelrates.Exchange
 		corrupt int

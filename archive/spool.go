@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -253,7 +252,8 @@ func ListSpool(dir string) ([]SpoolSegment, error) {
 }
 
 // ReadSpoolSegment reads the records of a spool segment, closed (gzip) or
-// open (plain NDJSON, possibly with a torn last line).
+// open (plain NDJSON, possibly with a torn last line), with ReadSegment's
+// errors for torn and corrupt lines.
 func ReadSpoolSegment(seg SpoolSegment) ([]hotelrates.Exchange, error) {
 	f, err := os.Open(seg.Path)
 	if err != nil {
@@ -263,7 +263,7 @@ func ReadSpoolSegment(seg SpoolSegment) ([]hotelrates.Exchange, error) {
 	if seg.Ready {
 		return ReadSegment(f)
 	}
-	return readNDJSON(bufio.NewReader(f))
+	return readLines(bufio.NewReader(f))
 }
 
 // openSeg is a segment the writer is appending to.
@@ -450,23 +450,3 @@ func (a *Archiver) checkRoom() {
 // spoolResume is the tenths of the spool limit under which a full spool
 // takes records again.
 const spoolResume = 9
-
-func readNDJSON(r *bufio.Reader) ([]hotelrates.Exchange, error) {
-	var out []hotelrates.Exchange
-	for {
-		b, err := r.ReadBytes('\n')
-		if err == io.EOF {
-			if len(bytes.TrimSpace(b)) > 0 {
-				return out, fmt.Errorf("%w: last line has no newline", ErrTornRecord)
-			}
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		var ex hotelrates.Exchange
-		if json.Unmarshal(b, &ex) == nil {
-			out = append(out, ex)
-		}
-	}
-}

@@ -207,3 +207,30 @@ func TestSealFailureIsRetried(t *testing.T) {
 		}
 	})
 }
+
+// An open spool segment is read like a closed one: whole records, with a
+// corrupt line and a torn last line reported, not skipped in silence.
+func TestReadOpenSpoolSegment(t *testing.T) {
+	a, b := marshal(t, exchange("solo", 1, t0)), marshal(t, exchange("solo", 2, t0))
+	tests := []struct {
+		name          string
+		text          string
+		records       int
+		torn, corrupt bool
+	}{
+		{"whole", a + "\n" + b + "\n", 2, false, false},
+		{"torn last line", a + "\n" + b[:len(b)/2], 1, true, false},
+		{"corrupt line", a + "\n{not json\n" + b + "\n", 2, false, true},
+		{"empty", "", 0, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "seg.ndjson")
+			os.WriteFile(path, []byte(tt.text), 0o600)
+			exs, err := ReadSpoolSegment(SpoolSegment{Key: "k", Path: path})
+			if len(exs) != tt.records || errors.Is(err, ErrTornRecord) != tt.torn || errors.Is(err, ErrCorruptRecord) != tt.corrupt {
+				t.Errorf("%d records, err %v; want %d, torn %v, corrupt %v", len(exs), err, tt.records, tt.torn, tt.corrupt)
+			}
+		})
+	}
+}
