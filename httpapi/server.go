@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,9 +143,10 @@ func (s *server) searchError(w http.ResponseWriter, r *http.Request, err error) 
 
 func wantsNDJSON(accept string) bool {
 	for _, part := range strings.Split(accept, ",") {
-		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err == nil && (mt == ndjson || mt == "application/ndjson") {
-			return true
+			q, err := strconv.ParseFloat(params["q"], 64)
+			return params["q"] == "" || (err == nil && q > 0) // q=0: not acceptable
 		}
 	}
 	return false
