@@ -4,6 +4,14 @@
 // validation with messages that name the setting. With no file, Default
 // is the embedded default: the sandbox vendors in-process and a local
 // archive.
+//
+// Defaults live in one place. A setting the engine defaults (see
+// engine.Options and engine.VendorConfig, and hotelrates.Limits for
+// max_hotels and max_nights) is left zero when the file does not set it,
+// and the service passes the zero on, so the engine's default applies;
+// this package states defaults only for what it alone owns (the listener,
+// the archive, the sandbox, shutdown_grace, search.max_timeout,
+// search.max_body_bytes and cache_ttl).
 package config
 
 import (
@@ -41,20 +49,31 @@ type Config struct {
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 
-// Search bounds searches.
+// Search bounds searches. Zero (unset) leaves a setting to the engine's
+// default, but for MaxTimeout and MaxBodyBytes, whose defaults are the
+// config's.
 type Search struct {
+	// DefaultTimeout is the deadline of a search that names none (0: the
+	// engine's default, engine.Options.DefaultTimeout).
 	DefaultTimeout time.Duration `yaml:"default_timeout"`
-	MaxTimeout     time.Duration `yaml:"max_timeout"`
-	MaxHotels      int           `yaml:"max_hotels"`
-	MaxNights      int           `yaml:"max_nights"`
+	// MaxTimeout caps the timeout a search may ask for. The service also
+	// bounds HTTP response writes by it, so the config owns its default
+	// (30 s) and always passes it to the engine.
+	MaxTimeout time.Duration `yaml:"max_timeout"`
+	// MaxHotels and MaxNights bound a search (0: the defaults of
+	// hotelrates.Limits, which the engine validates searches with).
+	MaxHotels int `yaml:"max_hotels"`
+	MaxNights int `yaml:"max_nights"`
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxInFlight bounds the searches in progress; past it (or when a
 	// vendor's backlog exceeds half a search's deadline) searches get 429
-	// with Retry-After at once.
+	// with Retry-After at once (0: the engine's default,
+	// engine.Options.MaxSearches).
 	MaxInFlight int `yaml:"max_in_flight"`
 	// ShareCalls lets concurrent searches share vendor calls (coalescing
-	// and cross-request batching); default true.
+	// and cross-request batching); nil (unset) is the engine's default,
+	// which shares them.
 	ShareCalls *bool `yaml:"share_calls"`
 }
 
@@ -91,7 +110,9 @@ type Sandbox struct {
 	Config string `yaml:"config"`
 }
 
-// Vendor is one vendor the service searches.
+// Vendor is one vendor the service searches. A setting left zero (unset)
+// gets the engine's default (engine.VendorConfig), or for the embedded
+// sandbox's vendors, where noted, the sandbox vendor's own.
 type Vendor struct {
 	Name string `yaml:"name"`
 	// Protocol is solo, bulk or session.
@@ -105,10 +126,12 @@ type Vendor struct {
 	Secret       string `yaml:"secret"`
 	User         string `yaml:"user"`
 	Password     string `yaml:"password"`
-	// MaxBatch is the most hotels per call (batch protocols).
+	// MaxBatch is the most hotels per call (batch protocols; 0: the
+	// sandbox vendor's, else the client adapter's default).
 	MaxBatch int `yaml:"max_batch"`
 	// Concurrency is the most calls in flight (for session vendors, also
-	// the most sessions).
+	// the most sessions; 0: the sandbox vendor's capacity, else the
+	// engine's default).
 	Concurrency   int           `yaml:"concurrency"`
 	MinWorkers    int           `yaml:"min_workers"`
 	MaxWorkers    int           `yaml:"max_workers"`
@@ -118,7 +141,8 @@ type Vendor struct {
 	// MinConcurrency is the adaptive concurrency floor (concurrency is the
 	// ceiling); equal to concurrency for a fixed limit.
 	MinConcurrency int `yaml:"min_concurrency"`
-	// RateLimit is calls per second (0: none), Burst its bucket.
+	// RateLimit is calls per second (0: none; for the sandbox's vendors 90%
+	// of the vendor's rate, with half its burst), Burst its bucket.
 	RateLimit float64 `yaml:"rate_limit"`
 	Burst     int     `yaml:"burst"`
 	// Retries of retryable failures: attempts per call, first backoff, and
@@ -135,7 +159,8 @@ type Vendor struct {
 	Hedge       bool    `yaml:"hedge"`
 	HedgeBudget float64 `yaml:"hedge_budget"`
 	// Rate cache: how long offers are kept per hotel and stay (0s: off;
-	// default 3m), how long an answer without offers is kept (default 30s),
+	// default 3m, the config's own: the engine's zero means off), how long
+	// an answer without offers is kept (default: the engine's, CacheTTL/6),
 	// and the most entries.
 	CacheTTL      *time.Duration `yaml:"cache_ttl"`
 	CacheEmptyTTL time.Duration  `yaml:"cache_empty_ttl"`
@@ -194,24 +219,12 @@ func (c *Config) applyDefaults() {
 	if c.Archive.Queue == 0 {
 		c.Archive.Queue = 4096
 	}
-	if c.Search.DefaultTimeout == 0 {
-		c.Search.DefaultTimeout = 5 * time.Second
-	}
+	// What the engine defaults (default_timeout, max_hotels, max_nights,
+	// max_in_flight, share_calls and a vendor's engine settings but
+	// cache_ttl) stays zero: the service passes it on and the engine's
+	// default applies.
 	if c.Search.MaxTimeout == 0 {
 		c.Search.MaxTimeout = 30 * time.Second
-	}
-	if c.Search.MaxHotels == 0 {
-		c.Search.MaxHotels = 5000
-	}
-	if c.Search.MaxNights == 0 {
-		c.Search.MaxNights = 30
-	}
-	if c.Search.ShareCalls == nil {
-		share := true
-		c.Search.ShareCalls = &share
-	}
-	if c.Search.MaxInFlight == 0 {
-		c.Search.MaxInFlight = 1000
 	}
 	if c.Search.MaxBodyBytes == 0 {
 		c.Search.MaxBodyBytes = 1 << 20
@@ -227,9 +240,6 @@ func (c *Config) applyDefaults() {
 		if v.CacheTTL == nil {
 			ttl := 3 * time.Minute
 			v.CacheTTL = &ttl
-		}
-		if v.CacheEmptyTTL == 0 {
-			v.CacheEmptyTTL = 30 * time.Second
 		}
 	}
 }
@@ -330,17 +340,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("log_level must be debug, info, warn or error, not %q", c.LogLevel)
 	}
 	s := c.Search
+	// Zero is unset: the engine's default applies.
+	if err := notNegative("search.",
+		setting{"default_timeout", s.DefaultTimeout}, setting{"max_hotels", s.MaxHotels},
+		setting{"max_nights", s.MaxNights}, setting{"max_in_flight", s.MaxInFlight},
+	); err != nil {
+		return err
+	}
 	switch {
-	case s.DefaultTimeout <= 0 || s.MaxTimeout <= 0:
-		return errors.New("search.default_timeout and search.max_timeout must be positive")
+	case s.MaxTimeout <= 0:
+		return errors.New("search.max_timeout must be positive")
 	case s.DefaultTimeout > s.MaxTimeout:
 		return fmt.Errorf("search.default_timeout %s is above search.max_timeout %s", s.DefaultTimeout, s.MaxTimeout)
-	case s.MaxHotels < 1:
-		return errors.New("search.max_hotels must be at least 1")
-	case s.MaxNights < 1:
-		return errors.New("search.max_nights must be at least 1")
-	case s.MaxInFlight < 1:
-		return errors.New("search.max_in_flight must be at least 1")
 	case s.MaxBodyBytes < 1024:
 		return errors.New("search.max_body_bytes must be at least 1024")
 	case c.ShutdownGrace < 0:
@@ -392,25 +403,69 @@ func (c Config) Validate() error {
 				return fmt.Errorf("%s.base_url %q is not an http(s) URL", p, v.BaseURL)
 			}
 		}
+		// Zero is unset: the engine's default applies (the sandbox
+		// vendor's, for concurrency and max_batch of sandbox vendors).
+		var cacheTTL time.Duration
+		if v.CacheTTL != nil {
+			cacheTTL = *v.CacheTTL
+		}
+		if err := notNegative(p+".",
+			setting{"max_batch", v.MaxBatch}, setting{"concurrency", v.Concurrency},
+			setting{"min_workers", v.MinWorkers}, setting{"max_workers", v.MaxWorkers},
+			setting{"idle_timeout", v.IdleTimeout}, setting{"call_timeout", v.CallTimeout},
+			setting{"refresh_before", v.RefreshBefore}, setting{"min_concurrency", v.MinConcurrency},
+			setting{"rate_limit", v.RateLimit}, setting{"burst", v.Burst},
+			setting{"retry_attempts", v.RetryAttempts}, setting{"retry_backoff", v.RetryBackoff},
+			setting{"retry_budget", v.RetryBudget}, setting{"breaker_failures", v.BreakerFailures},
+			setting{"breaker_cooldown", v.BreakerCooldown}, setting{"hedge_budget", v.HedgeBudget},
+			setting{"cache_ttl", cacheTTL}, setting{"cache_empty_ttl", v.CacheEmptyTTL},
+			setting{"cache_size", v.CacheSize}, setting{"batch_window", v.BatchWindow},
+		); err != nil {
+			return err
+		}
 		switch {
-		case v.Concurrency < 0 || v.MinWorkers < 0 || v.MaxWorkers < 0 || v.MaxBatch < 0:
-			return fmt.Errorf("%s: concurrency, min_workers, max_workers and max_batch must not be negative", p)
 		case v.MaxWorkers > 0 && v.Concurrency > 0 && v.MaxWorkers > v.Concurrency:
 			return fmt.Errorf("%s.max_workers %d is above its concurrency %d", p, v.MaxWorkers, v.Concurrency)
 		case v.MinWorkers > 0 && v.MaxWorkers > 0 && v.MinWorkers > v.MaxWorkers:
 			return fmt.Errorf("%s.min_workers %d is above max_workers %d", p, v.MinWorkers, v.MaxWorkers)
 		case v.Protocol == "solo" && v.MaxBatch > 1:
 			return fmt.Errorf("%s.max_batch: the solo protocol answers one hotel per call", p)
-		case v.IdleTimeout < 0 || v.CallTimeout < 0 || v.RefreshBefore < 0 || v.RetryBackoff < 0 || v.BreakerCooldown < 0:
-			return fmt.Errorf("%s: durations must not be negative", p)
-		case v.MinConcurrency < 0 || v.RateLimit < 0 || v.Burst < 0 || v.RetryAttempts < 0 || v.BreakerFailures < 0:
-			return fmt.Errorf("%s: min_concurrency, rate_limit, burst, retry_attempts and breaker_failures must not be negative", p)
-		case *v.CacheTTL < 0 || v.CacheEmptyTTL < 0 || v.CacheSize < 0 || v.BatchWindow < 0:
-			return fmt.Errorf("%s: cache_ttl, cache_empty_ttl, cache_size and batch_window must not be negative", p)
 		case v.MinConcurrency > 0 && v.Concurrency > 0 && v.MinConcurrency > v.Concurrency:
 			return fmt.Errorf("%s.min_concurrency %d is above its concurrency %d", p, v.MinConcurrency, v.Concurrency)
-		case v.RetryBudget < 0 || v.RetryBudget > 1 || v.HedgeBudget < 0 || v.HedgeBudget > 1:
-			return fmt.Errorf("%s: retry_budget and hedge_budget must be between 0 and 1", p)
+		case v.RetryBudget > 1:
+			return fmt.Errorf("%s.retry_budget must be between 0 and 1, not %g", p, v.RetryBudget)
+		case v.HedgeBudget > 1:
+			return fmt.Errorf("%s.hedge_budget must be between 0 and 1, not %g", p, v.HedgeBudget)
+		}
+	}
+	return nil
+}
+
+// A setting is a numeric key and its value: an int, float64 or
+// time.Duration.
+type setting struct {
+	key   string
+	value any
+}
+
+// notNegative names the first setting whose value is negative (or, for
+// a float, not a number). Zero is fine: it leaves the setting to its
+// default.
+func notNegative(prefix string, settings ...setting) error {
+	for _, s := range settings {
+		var bad bool
+		switch v := s.value.(type) {
+		case int:
+			bad = v < 0
+		case float64:
+			bad = !(v >= 0)
+		case time.Duration:
+			bad = v < 0
+		default:
+			panic(fmt.Sprintf("config: setting %s has type %T", s.key, v))
+		}
+		if bad {
+			return fmt.Errorf("%s%s must not be negative, not %v", prefix, s.key, s.value)
 		}
 	}
 	return nil

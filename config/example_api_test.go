@@ -22,7 +22,9 @@ func ExampleDefault() {
 }
 
 // Parse YAML with a secret taken from the environment; what is left out
-// gets its default, and a misspelt key is an error naming its line.
+// gets its default, or stays zero when the engine defaults it (here
+// search.default_timeout, the engine's 5 s), and a misspelt key is an
+// error naming its line.
 func ExampleParse() {
 	env := map[string]string{"BULK_SECRET": "s3cret"}
 	c, err := config.Parse([]byte(`
@@ -38,13 +40,13 @@ vendors:
 		panic(err)
 	}
 	v := c.Vendors[0]
-	fmt.Println(c.Listen, c.Search.DefaultTimeout, c.Search.MaxHotels)
+	fmt.Println(c.Listen, c.Search.MaxTimeout, c.Search.DefaultTimeout)
 	fmt.Println(v.Name, v.BaseURL, v.Secret == "s3cret")
 
 	_, err = config.Parse([]byte("listen: 127.0.0.1:9000\nlog_levle: debug\n"), func(string) string { return "" })
 	fmt.Println(err)
 	// Output:
-	// 127.0.0.1:9000 5s 5000
+	// 127.0.0.1:9000 30s 0s
 	// bulk https://bulk.example/api true
 	// yaml: unmarshal errors:
 	//   line 2: field log_levle not found in type config.Config

@@ -111,27 +111,13 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 	}
 	s.registerArchiveMetrics()
 
-	var vcs []engine.VendorConfig
-	for _, v := range cfg.Vendors {
-		vendor, conc, err := s.vendor(&v, simCfg)
-		if err != nil {
-			return nil, err
-		}
-		vcs = append(vcs, engine.VendorConfig{
-			Vendor: vendor, Concurrency: conc, MinWorkers: v.MinWorkers, MaxWorkers: v.MaxWorkers,
-			IdleTimeout: v.IdleTimeout, CallTimeout: v.CallTimeout, RefreshBefore: v.RefreshBefore,
-			MinConcurrency: v.MinConcurrency, RateLimit: v.RateLimit, Burst: v.Burst,
-			RetryAttempts: v.RetryAttempts, RetryBackoff: v.RetryBackoff, RetryBudget: v.RetryBudget,
-			BreakerFailures: v.BreakerFailures, BreakerCooldown: v.BreakerCooldown, Hedge: v.Hedge, HedgeBudget: v.HedgeBudget,
-			CacheTTL: *v.CacheTTL, CacheEmptyTTL: v.CacheEmptyTTL, CacheSize: v.CacheSize, BatchWindow: v.BatchWindow,
-		})
+	vcs, err := s.engineVendors(cfg.Vendors, simCfg)
+	if err != nil {
+		return nil, err
 	}
-	s.Engine, err = engine.New(engine.Options{
-		Vendors: vcs, DefaultTimeout: cfg.Search.DefaultTimeout, MaxTimeout: cfg.Search.MaxTimeout,
-		Limits:   hotelrates.Limits{MaxHotels: cfg.Search.MaxHotels, MaxNights: cfg.Search.MaxNights},
-		Recorder: s.Archiver, Logger: log, Metrics: engine.NewMetrics(s.Registry), MaxSearches: cfg.Search.MaxInFlight,
-		NoSharing: !*cfg.Search.ShareCalls,
-	})
+	eopts := engineOptions(cfg.Search, vcs)
+	eopts.Recorder, eopts.Logger, eopts.Metrics = s.Archiver, log, engine.NewMetrics(s.Registry)
+	s.Engine, err = engine.New(eopts)
 	if err != nil {
 		return nil, err
 	}
@@ -164,8 +150,48 @@ func (s *Service) Ready() error {
 	return fmt.Errorf("no vendor available: %w", errors.Join(errs...))
 }
 
+// engineOptions maps the search settings to the engine's options. A
+// setting the config leaves unset is zero here, so the engine's default
+// applies (hotelrates.Limits' for max_hotels and max_nights).
+func engineOptions(s config.Search, vendors []engine.VendorConfig) engine.Options {
+	return engine.Options{
+		Vendors: vendors, DefaultTimeout: s.DefaultTimeout, MaxTimeout: s.MaxTimeout,
+		Limits:      hotelrates.Limits{MaxHotels: s.MaxHotels, MaxNights: s.MaxNights},
+		MaxSearches: s.MaxInFlight,
+		NoSharing:   s.ShareCalls != nil && !*s.ShareCalls,
+	}
+}
+
+// engineVendors builds the configured vendors' client adapters and maps
+// their settings to the engine's VendorConfig. A setting the config
+// leaves unset is zero here, so the engine's default applies (for the
+// embedded sandbox's vendors, concurrency, max_batch and the rate limit
+// are the sandbox vendor's, see vendor).
+func (s *Service) engineVendors(vendors []config.Vendor, simCfg sandbox.Config) ([]engine.VendorConfig, error) {
+	vcs := make([]engine.VendorConfig, 0, len(vendors))
+	for _, v := range vendors {
+		vendor, conc, err := s.vendor(&v, simCfg)
+		if err != nil {
+			return nil, err
+		}
+		vcs = append(vcs, engine.VendorConfig{
+			Vendor: vendor, Concurrency: conc, MinWorkers: v.MinWorkers, MaxWorkers: v.MaxWorkers,
+			IdleTimeout: v.IdleTimeout, CallTimeout: v.CallTimeout, RefreshBefore: v.RefreshBefore,
+			MinConcurrency: v.MinConcurrency, RateLimit: v.RateLimit, Burst: v.Burst,
+			RetryAttempts: v.RetryAttempts, RetryBackoff: v.RetryBackoff, RetryBudget: v.RetryBudget,
+			BreakerFailures: v.BreakerFailures, BreakerCooldown: v.BreakerCooldown, Hedge: v.Hedge, HedgeBudget: v.HedgeBudget,
+			CacheTTL: *v.CacheTTL, CacheEmptyTTL: v.CacheEmptyTTL, CacheSize: v.CacheSize, BatchWindow: v.BatchWindow,
+		})
+	}
+	return vcs, nil
+}
+
 // vendor builds the client adapter of one configured vendor and its
-// concurrency; vendors without a base URL are the embedded sandbox's.
+// concurrency; vendors without a base URL are the embedded sandbox's, and
+// get the sandbox vendor's capacity, batch size and rate limit unless the
+// config sets them. Otherwise an unset concurrency stays zero for the
+// engine's default (a session client then holds its own default number of
+// sessions, which the engine keeps its concurrency within).
 func (s *Service) vendor(v *config.Vendor, simCfg sandbox.Config) (hotelrates.Vendor, int, error) {
 	base, conc := v.BaseURL, v.Concurrency
 	var sim *sandbox.VendorConfig
@@ -204,9 +230,6 @@ func (s *Service) vendor(v *config.Vendor, simCfg sandbox.Config) (hotelrates.Ve
 	case "bulk":
 		return bulk.New(bulk.Config{Name: v.Name, BaseURL: base, APIKey: v.APIKey, Secret: v.Secret, MaxBatch: v.MaxBatch}), conc, nil
 	case "session":
-		if conc == 0 {
-			conc = 4
-		}
 		return session.New(session.Config{Name: v.Name, BaseURL: base, User: v.User, Password: v.Password, MaxBatch: v.MaxBatch, MaxSessions: conc}), conc, nil
 	}
 	return nil, 0, fmt.Errorf("vendor %s: unknown protocol %q", v.Name, v.Protocol)
