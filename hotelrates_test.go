@@ -752,7 +752,8 @@ func TestErrorKindString(t *testing.T) {
 		{hotelrates.ErrBadResponse, "bad_response"},
 		{hotelrates.ErrBusy, "busy"},
 		{hotelrates.ErrRejected, "rejected"},
-		{hotelrates.ErrorKind(6), "kind(6)"},
+		{hotelrates.ErrInternal, "internal"},
+		{hotelrates.ErrorKind(7), "kind(7)"},
 		{hotelrates.ErrorKind(42), "kind(42)"},
 		{hotelrates.ErrorKind(-1), "kind(-1)"},
 	}

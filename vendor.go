@@ -131,9 +131,10 @@ const (
 	ErrBadResponse                   // malformed or truncated body: retryable
 	ErrBusy                          // session busy: retry with another session
 	ErrRejected                      // the vendor refused the request (4xx): not retryable
+	ErrInternal                      // the adapter itself failed (it panicked): not retryable
 )
 
-var kindNames = [...]string{"unavailable", "unauthorized", "throttled", "bad_response", "busy", "rejected"}
+var kindNames = [...]string{"unavailable", "unauthorized", "throttled", "bad_response", "busy", "rejected", "internal"}
 
 // String returns the kind's name.
 func (k ErrorKind) String() string {
@@ -168,7 +169,7 @@ func (e *VendorError) Error() string {
 func (e *VendorError) Unwrap() error { return e.Err }
 
 // Retryable reports whether the same call may succeed if made again.
-func (e *VendorError) Retryable() bool { return e.Kind != ErrRejected }
+func (e *VendorError) Retryable() bool { return e.Kind != ErrRejected && e.Kind != ErrInternal }
 
 // KindOf returns the ErrorKind of the first *VendorError in err's chain, and
 // false if there is none.

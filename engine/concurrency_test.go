@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"hotelrates"
@@ -81,108 +82,78 @@ func fakeEngine(t *testing.T, vc VendorConfig) *Engine {
 	return e
 }
 
-// Searches that end while their calls wait at the gate (here behind a
-// vendor's Retry-After) are not the vendor's failures: the breaker stays
-// closed and the vendor is not called.
-func TestAbandonedCallsDoNotTripTheBreaker(t *testing.T) {
-	vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}
-	e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 4})
-	v := e.vendors["v"]
-	v.gate.pause(5 * time.Second)
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Go(func() {
-			e.Search(context.Background(), hotelrates.Search{Stay: fakeStay(), HotelIDs: []string{fmt.Sprint("h", i)}, Timeout: 100 * time.Millisecond})
-		})
-	}
-	wg.Wait()
-	if st := v.breaker.State().String(); st != "closed" {
-		t.Errorf("breaker %s after searches that ended at the gate", st)
-	}
-	if n := vend.calls.Load(); n != 0 {
-		t.Errorf("vendor called %d times during its pause", n)
-	}
+// throttleFirst answers its first call with 429 and a Retry-After.
+type throttleFirst struct {
+	fakeVendor
+	after time.Duration
+	at    []time.Time // when each call came
 }
 
-// A pause that starts while a call waits for a slot holds that call back
-// too: a freed slot is not a licence to call a vendor that asked for quiet.
-func TestPauseHoldsBackCallsWaitingForASlot(t *testing.T) {
-	g := newGate(1, 1, 0, 1)
-	if err := g.acquire(context.Background()); err != nil {
-		t.Fatal(err)
+func (v *throttleFirst) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	v.mu.Lock()
+	v.at = append(v.at, time.Now())
+	first := len(v.at) == 1
+	v.mu.Unlock()
+	if first {
+		return nil, &hotelrates.VendorError{Vendor: v.info.Name, Kind: hotelrates.ErrThrottled, Status: 429, RetryAfter: v.after}
 	}
-	admitted := make(chan time.Time, 1)
-	go func() {
-		if err := g.acquire(context.Background()); err == nil {
-			admitted <- time.Now()
+	return v.fakeVendor.Fetch(ctx, hc, c, q)
+}
+
+// A Retry-After holds back every queued call until it ends, and searches
+// that end while their calls wait behind it are not the vendor's
+// failures: the breaker stays closed and the vendor is not called.
+func TestRetryAfterHoldsBackQueuedCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		vend := &throttleFirst{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}, after: 5 * time.Second}
+		e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 4, RetryAttempts: 1})
+		e.Search(context.Background(), hotelrates.Search{Stay: fakeStay(), HotelIDs: []string{"h0"}, Timeout: time.Second})
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				e.Search(context.Background(), hotelrates.Search{Stay: fakeStay(), HotelIDs: []string{fmt.Sprint("h", i+1)}, Timeout: 100 * time.Millisecond})
+			})
 		}
-	}()
-	for {
-		g.mu.Lock()
-		n := len(g.waiters)
-		g.mu.Unlock()
-		if n == 1 {
-			break
+		wg.Wait()
+		if st := e.Health()["v"]; st != nil {
+			t.Errorf("breaker: %v after searches that ended behind a pause", st)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	const pause = 500 * time.Millisecond
-	start := time.Now()
-	g.pause(pause)
-	g.done(0, 1, outcomeCongestion) // the 429 that asked for the pause frees its slot
-	if at := (<-admitted).Sub(start); at < pause-50*time.Millisecond {
-		t.Errorf("a waiting call was admitted %v into a %v pause", at, pause)
-	}
-	g.done(0, 0, outcomeNone)
+		if n := vend.calls.Load(); n != 0 {
+			t.Errorf("vendor called %d times during its pause", n)
+		}
+		start := time.Now()
+		res, err := e.Search(context.Background(), hotelrates.Search{Stay: fakeStay(), HotelIDs: []string{"h9"}, Timeout: 10 * time.Second})
+		if err != nil || !res.Complete {
+			t.Fatalf("%v %+v", err, res.Vendors)
+		}
+		vend.mu.Lock()
+		defer vend.mu.Unlock()
+		if len(vend.at) != 2 || vend.at[1].Sub(vend.at[0]) < 5*time.Second || time.Since(start) > 5*time.Second {
+			t.Errorf("calls at %v: the second should wait out the 5 s pause", vend.at)
+		}
+	})
 }
 
 // Sessions out on a call when the engine closes are logged out too.
 func TestSessionsOnACallAreLoggedOutAtClose(t *testing.T) {
 	for i := range 5 {
-		vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthSession, MaxSessions: 2}, block: true, inFetch: make(chan struct{}, 1)}
-		e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 2})
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			e.Search(context.Background(), hotelrates.Search{Stay: fakeStay(), HotelIDs: []string{"h1"}, Timeout: 30 * time.Second})
-		}()
-		<-vend.inFetch
-		if err := e.Close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		<-done
-		if in, out := vend.logins.Load(), vend.logouts.Load(); in != out {
-			t.Fatalf("run %d: %d logins, %d logouts", i, in, out)
-		}
-	}
-}
-
-// The queue worker never folds a live search's job into a head job whose
-// searches all left after it looked at the head.
-func TestMergeSkipsAnAbandonedHead(t *testing.T) {
-	vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 10, Auth: hotelrates.AuthNone}}
-	e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 1, BatchWindow: time.Millisecond})
-	v := e.vendors["v"]
-	ctxA, cancelA := context.WithCancel(context.Background())
-	ctxB, cancelB := context.WithCancel(context.Background())
-	defer cancelB()
-	inB := newInbox()
-	dl := time.Now().Add(time.Minute)
-	pa := v.plan(e.ctx, ctxA, "A", fakeStay(), []string{"h1"}, false, true, dl, newInbox())
-	pb := v.plan(e.ctx, ctxB, "B", fakeStay(), []string{"h2"}, false, true, dl.Add(time.Second), inB)
-	q := edf{pa.jobs[0], pb.jobs[0]}
-	cancelA() // after the worker saw a live head, A's search ends
-	for pa.jobs[0].ctx.Err() == nil {
-		time.Sleep(time.Millisecond)
-	}
-	if v.merge(&q) {
-		t.Fatal("merged into a job nobody waits for")
-	}
-	v.run(e.ctx, q[0])
-	v.run(e.ctx, q[1])
-	got := inB.take()
-	if len(got) != 1 || got[0].err != nil || len(got[0].offers) != 1 || got[0].offers[0].HotelID != "h2" {
-		t.Errorf("search B got %+v", got)
+		synctest.Test(t, func(t *testing.T) {
+			vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthSession, MaxSessions: 2}, block: true, inFetch: make(chan struct{}, 1)}
+			e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 2})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				e.Search(context.Background(), hotelrates.Search{Stay: fakeStay(), HotelIDs: []string{"h1"}, Timeout: 30 * time.Second})
+			}()
+			<-vend.inFetch
+			if err := e.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			if in, out := vend.logins.Load(), vend.logouts.Load(); in != out {
+				t.Fatalf("run %d: %d logins, %d logouts", i, in, out)
+			}
+		})
 	}
 }
 
@@ -190,82 +161,76 @@ func TestMergeSkipsAnAbandonedHead(t *testing.T) {
 // deadline order: it is not served as late as the job's first search
 // could wait.
 func TestUrgentJoinMovesAQueuedJobUp(t *testing.T) {
-	vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}, block: true, inFetch: make(chan struct{}, 1)}
-	e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 1, MinWorkers: 1, MaxWorkers: 1})
-	search := func(id, hotel string, timeout time.Duration) <-chan hotelrates.Result {
-		out := make(chan hotelrates.Result, 1)
-		go func() {
-			r, _ := e.Search(context.Background(), hotelrates.Search{ID: id, Stay: fakeStay(), HotelIDs: []string{hotel}, Timeout: timeout})
-			out <- r
-		}()
-		return out
-	}
-	blocker := search("blocker", "h0", 2*time.Second) // holds the one loader
-	<-vend.inFetch
-	v := e.vendors["v"]
-	waitQueued := func(n int64) {
-		for v.queued.Load() != n {
-			time.Sleep(time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}, block: true, inFetch: make(chan struct{}, 1)}
+		e := fakeEngine(t, VendorConfig{Vendor: vend, Concurrency: 1, MinWorkers: 1, MaxWorkers: 1})
+		search := func(id, hotel string, timeout time.Duration) <-chan hotelrates.Result {
+			out := make(chan hotelrates.Result, 1)
+			go func() {
+				r, _ := e.Search(context.Background(), hotelrates.Search{ID: id, Stay: fakeStay(), HotelIDs: []string{hotel}, Timeout: timeout})
+				out <- r
+			}()
+			synctest.Wait()
+			return out
 		}
-	}
-	late1 := search("late1", "h1", 30*time.Second)
-	waitQueued(1)
-	late2 := search("late2", "h2", 20*time.Second)
-	waitQueued(2)
-	// An urgent search for h1 joins late1's job, queued behind late2's.
-	urgent := search("urgent", "h1", 5*time.Second)
-	for v.coalesced.Load() < 1 {
-		time.Sleep(time.Millisecond)
-	}
-	<-blocker // ends at its deadline; the loader takes the next job
-	<-vend.inFetch
-	vend.mu.Lock()
-	fetched := slices.Clone(vend.fetched)
-	vend.mu.Unlock()
-	if !slices.Equal(fetched, []string{"h0", "h1"}) {
-		t.Errorf("calls asked for %v; want h1 (joined by the urgent search) before h2", fetched)
-	}
-	e.Close(context.Background())
-	<-late1
-	<-late2
-	<-urgent
+		blocker := search("blocker", "h0", 2*time.Second) // holds the one loader
+		<-vend.inFetch
+		late1 := search("late1", "h1", 30*time.Second)
+		late2 := search("late2", "h2", 20*time.Second)
+		// An urgent search for h1 joins late1's job, queued behind late2's.
+		urgent := search("urgent", "h1", 5*time.Second)
+		if c := e.Vendors()[0].Coalesced; c != 1 {
+			t.Fatalf("coalesced %d", c)
+		}
+		<-blocker // ends at its deadline; the loader takes the next job after the grace
+		<-vend.inFetch
+		vend.mu.Lock()
+		fetched := slices.Clone(vend.fetched)
+		vend.mu.Unlock()
+		if !slices.Equal(fetched, []string{"h0", "h1"}) {
+			t.Errorf("calls asked for %v; want h1 (joined by the urgent search) before h2", fetched)
+		}
+		e.Close(context.Background())
+		<-late1
+		<-late2
+		<-urgent
+	})
 }
 
 // A caller waiting for a session when the last one is dropped during a
 // login failure's hold gets a new session once the hold ends, not an
 // answer at its own deadline.
 func TestSessionWaiterServedAfterLoginFailureHold(t *testing.T) {
-	vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthSession, MaxSessions: 2}, failLogin: 2}
-	m := newTokenManager("v", vend, hotelrates.AuthSession, http.DefaultClient, VendorConfig{Concurrency: 2, AuthTimeout: time.Second}, slog.New(slog.DiscardHandler), NewMetrics(nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	go m.run(ctx)
-	defer func() { cancel(); <-m.done }()
-	c1, err := m.acquire(ctx) // login 1
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.acquire(ctx); err == nil { // login 2 fails: the hold starts
-		t.Fatal("second login should fail")
-	}
-	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer wcancel()
-	got := make(chan error, 1)
-	go func() {
-		c, err := m.acquire(wctx)
-		if err == nil {
-			m.release(c, false)
+	synctest.Test(t, func(t *testing.T) {
+		vend := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthSession, MaxSessions: 2}, failLogin: 2}
+		m := newTokenManager("v", vend, hotelrates.AuthSession, http.DefaultClient, VendorConfig{Concurrency: 2, AuthTimeout: time.Second}, slog.New(slog.DiscardHandler), NewMetrics(nil))
+		ctx, cancel := context.WithCancel(context.Background())
+		go m.run(ctx)
+		defer func() { cancel(); <-m.done }()
+		c1, err := m.acquire(ctx) // login 1
+		if err != nil {
+			t.Fatal(err)
 		}
-		got <- err
-	}()
-	for vend.logins.Load() < 2 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond) // the caller waits for a session
-	m.release(c1, true)               // the vendor rejected session 1: none is left
-	if err := <-got; err != nil {
-		t.Errorf("waiting caller: %v", err)
-	}
-	if wctx.Err() != nil {
-		t.Error("the waiting caller was answered only at its deadline")
-	}
+		if _, err := m.acquire(ctx); err == nil { // login 2 fails: the hold starts
+			t.Fatal("second login should fail")
+		}
+		wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer wcancel()
+		got := make(chan error, 1)
+		go func() {
+			c, err := m.acquire(wctx)
+			if err == nil {
+				m.release(c, false)
+			}
+			got <- err
+		}()
+		synctest.Wait()     // the caller waits for a session
+		m.release(c1, true) // the vendor rejected session 1: none is left
+		if err := <-got; err != nil {
+			t.Errorf("waiting caller: %v", err)
+		}
+		if wctx.Err() != nil {
+			t.Error("the waiting caller was answered only at its deadline")
+		}
+	})
 }

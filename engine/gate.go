@@ -1,18 +1,20 @@
 package engine
 
 import (
-	"context"
 	"math/bits"
 	"slices"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// gate admits one vendor's calls. It waits out a pause the vendor asked
-// for (Retry-After), takes a token of the vendor's rate limit, and holds
-// the calls in flight to an adaptive limit between a floor and a ceiling.
+// gate decides when one vendor may get another call: not during a pause
+// the vendor asked for (Retry-After), only with a token of the vendor's
+// rate limit, and only while the calls in flight are under an adaptive
+// limit between a floor and a ceiling. Its owner is the vendor's queue
+// worker (queue.go): the queue asks ready before it hands a job to a
+// loader, start when it does, and done with what the call taught; no other
+// goroutine touches it, so it needs no lock.
 //
 // The limit adapts like TCP Vegas: from the calls' latency it estimates how
 // many calls wait in the vendor's own queue (limit x (1 - baseline/RTT)),
@@ -23,12 +25,10 @@ import (
 // round trip), a ceiling that climbs by one every 30 s, so a vendor with a
 // short queue is not pushed into 429s again and again. The baseline is,
 // per batch-size class, the lowest 10th percentile of latency over recent
-// windows, so jitter is not mistaken for queueing. Its state is small and
-// private: a mutex guards it.
+// windows, so jitter is not mistaken for queueing.
 type gate struct {
 	rps *rate.Limiter // nil: no rate limit
 
-	mu          sync.Mutex
 	limit       float64
 	floor, ceil float64
 	// cap is the ceiling after congestion: just below the limit at which
@@ -36,7 +36,7 @@ type gate struct {
 	cap         float64
 	capGrown    time.Time
 	inflight    int
-	waiters     []chan struct{}
+	peak        int
 	pausedUntil time.Time
 	lastCut     time.Time
 	srtt        time.Duration
@@ -69,80 +69,32 @@ func newGate(floor, ceiling int, rps float64, burst int) *gate {
 	return g
 }
 
-// acquire waits until the vendor may get another call, or ctx ends.
-func (g *gate) acquire(ctx context.Context) error {
-	if err := g.waitPause(ctx); err != nil {
-		return err
+// ready reports whether a call may start at now. If not, at is when to ask
+// again (a pause's end, the rate limit's next token), or zero when only a
+// call in flight finishing can free a slot.
+func (g *gate) ready(now time.Time) (ok bool, at time.Time) {
+	if now.Before(g.pausedUntil) {
+		return false, g.pausedUntil
 	}
-	g.mu.Lock()
-	if g.inflight < int(g.limit) && len(g.waiters) == 0 {
-		g.inflight++
-		g.mu.Unlock()
-	} else {
-		ch := make(chan struct{})
-		g.waiters = append(g.waiters, ch)
-		g.mu.Unlock()
-		select {
-		case <-ch: // the slot was handed over
-		case <-ctx.Done():
-			g.mu.Lock()
-			if i := slices.Index(g.waiters, ch); i >= 0 {
-				g.waiters = slices.Delete(g.waiters, i, i+1)
-				g.mu.Unlock()
-			} else {
-				// Handed over just now: give it back.
-				g.mu.Unlock()
-				g.done(0, 0, outcomeNone)
-			}
-			return context.Cause(ctx)
-		}
-	}
-	// A pause that began while this call waited for its slot (another
-	// call's 429) holds it back too; it keeps the slot meanwhile.
-	if err := g.waitPause(ctx); err != nil {
-		g.done(0, 0, outcomeNone)
-		return err
+	if g.inflight >= int(g.limit) {
+		return false, time.Time{}
 	}
 	if g.rps != nil {
-		if err := g.rps.Wait(ctx); err != nil {
-			g.done(0, 0, outcomeNone)
-			return err
+		if tokens := g.rps.TokensAt(now); tokens < 1 {
+			wait := time.Duration((1 - tokens) / float64(g.rps.Limit()) * float64(time.Second))
+			return false, now.Add(max(wait, time.Millisecond))
 		}
 	}
-	return nil
+	return true, time.Time{}
 }
 
-// waitPause waits out a pause the vendor asked for, or until ctx ends.
-func (g *gate) waitPause(ctx context.Context) error {
-	for {
-		g.mu.Lock()
-		wait := time.Until(g.pausedUntil)
-		g.mu.Unlock()
-		if wait <= 0 {
-			return nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		}
-	}
-}
-
-// tryAcquire takes a slot only if one is free now (for hedged calls).
-func (g *gate) tryAcquire() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.inflight >= int(g.limit) || len(g.waiters) > 0 || time.Now().Before(g.pausedUntil) {
-		return false
-	}
-	if g.rps != nil && !g.rps.Allow() {
-		return false
-	}
+// start takes a slot (and a rate token) for a call that ready allowed.
+func (g *gate) start(now time.Time) {
 	g.inflight++
-	return true
+	g.peak = max(g.peak, g.inflight)
+	if g.rps != nil {
+		g.rps.AllowN(now, 1)
+	}
 }
 
 type callOutcome int
@@ -155,11 +107,8 @@ const (
 
 // done gives a slot back with what the call taught about the vendor: its
 // latency for a batch of hotels, and its outcome.
-func (g *gate) done(rtt time.Duration, hotels int, o callOutcome) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+func (g *gate) done(now time.Time, rtt time.Duration, hotels int, o callOutcome) {
 	g.inflight--
-	now := time.Now()
 	switch o {
 	case outcomeCongestion:
 		g.cut(now, cutFactor)
@@ -187,12 +136,6 @@ func (g *gate) done(rtt time.Duration, hotels int, o callOutcome) {
 			}
 		}
 	}
-	for len(g.waiters) > 0 && g.inflight < int(g.limit) {
-		ch := g.waiters[0]
-		g.waiters = g.waiters[1:]
-		g.inflight++
-		close(ch)
-	}
 }
 
 // cut shrinks the limit, at most once per round trip. The post-congestion
@@ -217,28 +160,18 @@ func (g *gate) cut(now time.Time, f float64) {
 	g.limit = min(g.limit, g.cap)
 }
 
-// pause stops new calls for d (the vendor's Retry-After).
-func (g *gate) pause(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if until := time.Now().Add(d); until.After(g.pausedUntil) {
+// pause stops new calls until now+d (the vendor's Retry-After).
+func (g *gate) pause(now time.Time, d time.Duration) {
+	if until := now.Add(d); until.After(g.pausedUntil) {
 		g.pausedUntil = until
 	}
 }
 
-// state returns the current limit and calls in flight.
-func (g *gate) state() (limit float64, inflight int, paused bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.limit, g.inflight, time.Now().Before(g.pausedUntil)
-}
+// paused reports whether a pause holds calls back at now.
+func (g *gate) paused(now time.Time) bool { return now.Before(g.pausedUntil) }
 
 // latency returns the smoothed latency of a call, 0 before the first.
-func (g *gate) latency() time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.srtt
-}
+func (g *gate) latency() time.Duration { return g.srtt }
 
 func (c *rttClass) add(rtt time.Duration) {
 	c.srtt = ewma(c.srtt, rtt)

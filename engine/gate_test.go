@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"math"
 	"testing"
 	"time"
@@ -26,15 +25,17 @@ func TestGateCongestionCeiling(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGate(2, tt.ceiling, 0, 0)
 			g.srtt = time.Hour // every signal falls in the same round trip
+			now := time.Unix(1e9, 0)
 			for range tt.ceiling {
-				if err := g.acquire(context.Background()); err != nil {
-					t.Fatal(err)
+				if ok, _ := g.ready(now); !ok {
+					t.Fatal("gate not ready")
 				}
+				g.start(now)
 			}
 			for range tt.rejections {
-				g.done(0, 1, outcomeCongestion)
+				g.done(now, 0, 1, outcomeCongestion)
 			}
-			limit, inflight, _ := g.state()
+			limit, inflight := g.limit, g.inflight
 			if math.Abs(limit-tt.wantLimit) > 1e-9 || math.Abs(g.cap-tt.wantCap) > 1e-9 {
 				t.Errorf("limit %.2f cap %.2f, want %.2f and %.2f", limit, g.cap, tt.wantLimit, tt.wantCap)
 			}
@@ -62,17 +63,20 @@ func TestGateVegas(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGate(2, 16, 0, 0)
+			now := time.Unix(1e9, 0)
 			for range rttWindow {
 				g.inflight++
-				g.done(base, 1, outcomeOK)
+				now = now.Add(time.Millisecond)
+				g.done(now, base, 1, outcomeOK)
 			}
 			g.limit = tt.start
 			for range 200 {
 				g.inflight++
-				g.done(tt.rtt, 1, outcomeOK)
+				now = now.Add(time.Millisecond)
+				g.done(now, tt.rtt, 1, outcomeOK)
 				g.lastCut = time.Time{} // let each sample count
 			}
-			limit, _, _ := g.state()
+			limit := g.limit
 			if up := limit > tt.start; up != tt.wantUp || limit >= tt.wantBelow {
 				t.Errorf("limit %.2f from %.0f", limit, tt.start)
 			}

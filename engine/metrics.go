@@ -111,3 +111,50 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	return m
 }
+
+// vendorMetrics are one vendor's collectors, resolved once so the hot path
+// does not look labels up.
+type vendorMetrics struct {
+	calls        *prometheus.CounterVec // by outcome
+	callDuration prometheus.Observer
+	workers      prometheus.Gauge
+	queued       prometheus.Gauge
+	inflight     prometheus.Gauge
+	dropped      prometheus.Counter
+	refreshes    *prometheus.CounterVec // by outcome
+	invalidated  prometheus.Counter
+	hotels       prometheus.Counter
+	throttled    prometheus.Counter
+	hedges       prometheus.Counter
+	breaker      prometheus.Gauge
+	limit        prometheus.Gauge
+	cacheHits    prometheus.Counter
+	cacheMisses  prometheus.Counter
+	coalesced    prometheus.Counter
+	merged       prometheus.Counter
+	batch        prometheus.Observer
+}
+
+func (m *Metrics) vendor(name string) *vendorMetrics {
+	l := prometheus.Labels{"vendor": name}
+	return &vendorMetrics{
+		calls:        m.calls.MustCurryWith(l),
+		callDuration: m.callDuration.With(l),
+		workers:      m.workers.With(l),
+		queued:       m.queued.With(l),
+		inflight:     m.inflight.With(l),
+		dropped:      m.dropped.With(l),
+		refreshes:    m.refreshes.MustCurryWith(l),
+		invalidated:  m.invalidations.With(l),
+		hotels:       m.hotels.With(l),
+		throttled:    m.throttled.With(l),
+		hedges:       m.hedges.With(l),
+		breaker:      m.breaker.With(l),
+		limit:        m.limit.With(l),
+		cacheHits:    m.cacheHits.With(l),
+		cacheMisses:  m.cacheMisses.With(l),
+		coalesced:    m.coalesced.With(l),
+		merged:       m.merged.With(l),
+		batch:        m.batch.With(l),
+	}
+}

@@ -4,138 +4,532 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"math"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/sony/gobreaker/v2"
 
 	"hotelrates"
 )
 
-// job is one vendor call's worth of work — a stay and up to MaxBatch
-// hotels — on behalf of one or more searches, its members. Several
-// searches share a job when they need the same hotel and stay at the same
-// time (coalescing), or when the queue worker merges their jobs for a
-// batch vendor (cross-request batching).
-type job struct {
-	ctx      context.Context // ends when every member has left, or the engine stops
-	cancel   context.CancelCauseFunc
-	deadline time.Time // EDF order; only the queue worker changes it (from want)
+// vendorQueue is one vendor's queue worker: a single goroutine (run) that
+// owns the vendor's jobs — the earliest-deadline-first heap, retries
+// waiting out their backoff, the table of calls queued or in flight that
+// coalescing and cross-search batching need — and the loader pool's
+// bookkeeping, the gate, the retry budget, the hedging state and the rate
+// cache's writes. Searches, loaders and timers reach it only by messages:
+//
+//   - plans: a search's hotels for this vendor; the queue answers from the
+//     cache, joins calls already queued or in flight, plans new calls with
+//     the planner and admits them, or refuses the search (overloaded);
+//   - commits: a search admitted by every vendor; its planned calls join
+//     the heap;
+//   - leaves: a search ended (answered, deadline, cancelled, caller gone);
+//     its jobs no other search waits for are dropped, and their calls in
+//     flight get a short grace to answer for the cache;
+//   - results: a loader's attempt is over;
+//   - retire: an idle loader asks to stop;
+//   - states: Engine.Vendors asks for a live view.
+//
+// The queue hands an attempt to an idle loader only when the gate allows
+// a call (pause, rate limit, adaptive concurrency) and the breaker is
+// closed, so loaders never wait for the vendor's limits themselves.
+type vendorQueue struct {
+	name      string
+	info      hotelrates.VendorInfo
+	cfg       VendorConfig
+	log       *slog.Logger
+	m         *vendorMetrics
+	noSharing bool
+
+	plans   chan *planReq
+	commits chan uint64
+	leaves  chan *leaveReq
+	results chan attemptResult
+	retire  chan *loader
+	states  chan chan hotelrates.VendorState
+	stopped chan struct{} // closed when run has returned
+
+	pool    *pool
+	tokens  *tokenManager
+	planner planner
+	gate    *gate
+	budget  *retryBudget
+	lat     *latencies
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
+	cache   *otter.Cache[flightKey, cached]
+
+	// Owned by run.
+	heap     edf
+	delayed  []*job
+	running  []*job
+	reserved int
+	flights  map[flightKey]*job
+	waiters  map[uint64]*waiter
 	seq      uint64
-	enqueued time.Time
+	idle     []*loader // LIFO, so loaders above the minimum idle and retire
+	workers  int
+	timer    *time.Timer
+	wake     time.Time
+
+	hits, misses, coalesced int64
+	jobsRun, jobHotels      int64
+}
+
+// planReq asks a vendor's queue to plan one search's hotels.
+type planReq struct {
+	seq      uint64
+	id       string
 	stay     hotelrates.Stay
 	stayKey  string
-	hotels   []string // no duplicates
-
-	// Guarded by the vendor's fmu.
-	members []*member
-	active  int       // members that have not left
-	done    bool      // answered, dropped or merged into another job
-	want    time.Time // the earliest member's deadline; the queue worker moves deadline up to it
-}
-
-// member is one search's part in a job.
-type member struct {
-	searchID string
 	hotels   []string
-	results  *inbox
-	shared   bool        // the search joined a job another search started
-	stop     func() bool // stops the watch on the search's context
-
-	// Guarded by the vendor's fmu.
-	job  *job
-	left bool
+	fresh    bool
+	deadline time.Time
+	admitBy  time.Time // the deadline admission judges by: the search's own, even while the engine drains
+	commit   bool      // queue the new calls at once: the search has no other vendor to wait for
+	inbox    *inbox
+	reply    chan planReply // buffered 1
 }
 
-// jobResult is what one member learns from a job.
-type jobResult struct {
-	vendor string
-	hotels []string
-	offers []hotelrates.HotelOffers
-	err    error
-	calls  int // vendor calls made, retries included
-	errors int // vendor calls that failed
-	shared bool
+// planReply is the queue's answer to a planReq.
+type planReply struct {
+	hits  []hit // answered by the rate cache
+	parts int   // results the search will get: new calls and calls joined
+	err   error // the search is refused (overloaded)
 }
 
-var errAllLeft = errors.New("every search waiting for this call has ended")
+// leaveReq says a search ended; the reply is the calls sent for it that
+// had not answered yet.
+type leaveReq struct {
+	seq   uint64
+	reply chan int // buffered 1
+}
 
-// newJob returns a job for hotels, registered as the flight for each of
-// them, with one member. parent is the engine's context: a job's call
-// relies on it to end when the engine closes. The caller holds fmu.
-func (v *vendorRT) newJob(parent context.Context, stay hotelrates.Stay, hotels []string, m *member, deadline time.Time) *job {
-	ctx, cancel := context.WithCancelCause(parent)
-	j := &job{ctx: ctx, cancel: cancel, deadline: deadline, want: deadline, stay: stay, stayKey: stay.Key(), hotels: hotels, enqueued: time.Now()}
-	j.members, j.active = []*member{m}, 1
-	m.job = j
-	for _, h := range hotels {
-		v.flights[j.stayKey+"|"+h] = j
+var (
+	errAllLeft = errors.New("every search waiting for this call has ended")
+	errNotSent = errors.New("every search waiting for this call ended before it was sent")
+	errStopped = hotelrates.Errorf(hotelrates.CodeUnavailable, "", "engine is stopping")
+)
+
+// maxAuthRetries bounds the retries of one job after its credential was
+// rejected: the first is free, the others come from the retry budget.
+const maxAuthRetries = 3
+
+// Admission: a search is refused when the work due before its deadline at
+// a vendor, its own included, would take more than admitShare of the time
+// it has (the rest is a margin for the estimate's error), unless its own
+// work alone would: such a search asks for what arrives by its deadline.
+const admitShare = 0.8
+
+// lateGraceMin is the least time a call in flight is given to answer after
+// its last search left (lateGrace).
+const lateGraceMin = 20 * time.Millisecond
+
+// run is the queue's loop; it returns when ctx ends, after failing the
+// jobs still waiting.
+func (q *vendorQueue) run(ctx context.Context) {
+	defer close(q.stopped)
+	q.timer = time.NewTimer(time.Hour)
+	q.timer.Stop()
+	defer q.timer.Stop()
+	for range q.cfg.MinWorkers {
+		q.grow(ctx)
 	}
-	return j
+	for {
+		q.pump(ctx, time.Now())
+		select {
+		case r := <-q.plans:
+			q.plan(r, time.Now())
+		case seq := <-q.commits:
+			q.commit(seq)
+		case r := <-q.leaves:
+			r.reply <- q.leave(r.seq, time.Now())
+		case r := <-q.results:
+			q.result(r, time.Now())
+		case l := <-q.retire:
+			l.retireReply <- q.retireLoader(l)
+		case r := <-q.states:
+			r <- q.state(time.Now())
+		case <-q.timer.C:
+			q.wake = time.Time{}
+		case <-ctx.Done():
+			q.stop()
+			return
+		}
+	}
 }
 
-// join adds a member to a job that is queued or in flight. The caller
-// holds fmu.
-func (j *job) join(m *member) {
-	m.job = j
-	j.members = append(j.members, m)
-	j.active++
+// grow starts a loader; it is idle until the queue hands it an attempt.
+func (q *vendorQueue) grow(ctx context.Context) {
+	q.idle = append(q.idle, q.pool.start(ctx))
+	q.workers++
+	q.m.workers.Set(float64(q.workers))
 }
 
-// leave is called when a member's search ends. The last member to leave a
-// job that is not done cancels it: it is dropped from the queue or its
-// call is abandoned.
-func (v *vendorRT) leave(m *member) {
-	v.fmu.Lock()
-	defer v.fmu.Unlock()
-	if m.left {
+// retireLoader lets an idle loader stop while the pool is above its
+// minimum. A loader the queue has just given work is not idle: it stays.
+func (q *vendorQueue) retireLoader(l *loader) bool {
+	i := slices.Index(q.idle, l)
+	if i < 0 || q.workers <= q.cfg.MinWorkers {
+		return false
+	}
+	q.idle = slices.Delete(q.idle, i, i+1)
+	q.workers--
+	q.m.workers.Set(float64(q.workers))
+	return true
+}
+
+// pump starts every call that may start now, earliest deadline first,
+// then sets the timer for the next moment something is due: a retry's
+// backoff, a collection window, the gate's pause or next rate token, a
+// hedge, the end of a late call's grace.
+func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
+	var next time.Time
+	due := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	if len(q.delayed) > 0 {
+		kept := q.delayed[:0]
+		for _, j := range q.delayed {
+			if now.Before(j.retryAt) {
+				kept = append(kept, j)
+				due(j.retryAt)
+				continue
+			}
+			j.state = jobQueued
+			heap.Push(&q.heap, j)
+		}
+		clear(q.delayed[len(kept):])
+		q.delayed = kept
+	}
+	for _, j := range q.running {
+		if j.abandonAt.IsZero() {
+			continue
+		}
+		if now.Before(j.abandonAt) {
+			due(j.abandonAt)
+			continue
+		}
+		j.abandonAt = time.Time{}
+		for _, a := range j.running {
+			a.cancel(errAllLeft)
+		}
+	}
+	for len(q.heap) > 0 {
+		j := q.heap[0]
+		if !q.latestDeadline(j).After(now) {
+			// Its searches are all past their deadline: their leave is on
+			// its way, and no call starts for them.
+			heap.Pop(&q.heap)
+			q.m.dropped.Inc()
+			q.finish(j, nil, errDeadline)
+			continue
+		}
+		if wait := q.holdFor(j, now); wait > 0 {
+			due(now.Add(wait))
+			break
+		}
+		ok, at := q.gate.ready(now)
+		if !ok {
+			due(at)
+			break
+		}
+		if len(q.idle) == 0 {
+			if q.workers >= q.cfg.MaxWorkers {
+				break
+			}
+			q.grow(ctx)
+		}
+		verdict, err := q.breaker.Allow()
+		if err != nil {
+			heap.Pop(&q.heap)
+			q.finish(j, nil, fmt.Errorf("%w: vendor %s is failing; calls are paused (%v)", errCircuitOpen, q.name, err))
+			continue
+		}
+		if q.info.MaxBatch > 1 && !q.noSharing {
+			q.merge(j)
+		}
+		heap.Remove(&q.heap, j.index)
+		q.dispatch(ctx, j, false, verdict, now)
+	}
+	q.hedge(ctx, now, due)
+	q.m.queued.Set(float64(q.queued()))
+	if !next.Equal(q.wake) {
+		q.wake = next
+		if next.IsZero() {
+			q.timer.Stop()
+		} else {
+			q.timer.Reset(max(0, next.Sub(now)))
+		}
+	}
+}
+
+// hedge sends a second call for a single-hotel job that has not answered
+// by the vendor's 95th percentile, when a loader and a slot are free, no
+// job waits, and the hedge budget allows.
+func (q *vendorQueue) hedge(ctx context.Context, now time.Time, due func(time.Time)) {
+	if !q.hedging() {
 		return
 	}
-	m.left = true
-	j := m.job
-	j.active--
-	if j.active == 0 && !j.done {
-		v.forget(j)
-		j.cancel(errAllLeft)
+	for _, j := range q.running {
+		if j.hedgeAt.IsZero() {
+			continue
+		}
+		if now.Before(j.hedgeAt) {
+			due(j.hedgeAt)
+			continue
+		}
+		j.hedgeAt = time.Time{} // one chance per call
+		if len(j.running) != 1 || j.active == 0 || len(q.heap) > 0 {
+			continue
+		}
+		if ok, _ := q.gate.ready(now); !ok {
+			continue
+		}
+		if len(q.idle) == 0 {
+			if q.workers >= q.cfg.MaxWorkers {
+				continue
+			}
+			q.grow(ctx)
+		}
+		if !q.lat.takeHedge() {
+			continue
+		}
+		verdict, err := q.breaker.Allow()
+		if err != nil {
+			continue
+		}
+		q.m.hedges.Inc()
+		q.dispatch(ctx, j, true, verdict, now)
 	}
 }
 
-// forget removes a job's flights. The caller holds fmu.
-func (v *vendorRT) forget(j *job) {
-	for _, h := range j.hotels {
-		if k := j.stayKey + "|" + h; v.flights[k] == j {
-			delete(v.flights, k)
+func (q *vendorQueue) hedging() bool {
+	return q.cfg.Hedge && q.info.MaxBatch == 1 && q.info.Auth != hotelrates.AuthSession
+}
+
+// dispatch hands one attempt of j to an idle loader. The loader's channel
+// is buffered and empty while it is idle, so this never blocks.
+func (q *vendorQueue) dispatch(ctx context.Context, j *job, hedge bool, verdict func(error), now time.Time) {
+	if j.want == nil {
+		j.want, j.cancelWant = context.WithCancelCause(ctx)
+	}
+	actx, cancel := context.WithCancelCause(ctx)
+	a := &attempt{job: j, want: j.want, ctx: actx, cancel: cancel, searches: q.searchIDs(j), hedge: hedge, started: now, done: verdict}
+	j.running = append(j.running, a)
+	if j.state != jobRunning {
+		j.state = jobRunning
+		q.running = append(q.running, j)
+	}
+	if !hedge {
+		if j.attempts == 0 {
+			q.budget.deposit()
+			q.m.batch.Observe(float64(len(j.hotels)))
+			q.jobsRun++
+			q.jobHotels += int64(len(j.hotels))
+		}
+		if q.hedging() {
+			if p95 := q.lat.p95(); p95 > 0 {
+				j.hedgeAt = now.Add(p95)
+			}
 		}
 	}
+	j.attempts++
+	q.gate.start(now)
+	q.m.inflight.Set(float64(q.gate.inflight))
+	l := q.idle[len(q.idle)-1]
+	q.idle = q.idle[:len(q.idle)-1]
+	l.work <- a
 }
 
-// finish marks a job done and returns its members that still wait.
-func (v *vendorRT) finish(j *job) []*member {
-	v.fmu.Lock()
-	defer v.fmu.Unlock()
-	j.done = true
-	v.forget(j)
-	var out []*member
+// result takes a loader's report of an attempt: the gate, the breaker and
+// the budget learn from it, and the job is answered, retried or failed.
+func (q *vendorQueue) result(r attemptResult, now time.Time) {
+	q.idle = append(q.idle, r.l)
+	a, j := r.a, r.a.job
+	abandoned := a.ctx.Err() != nil // the queue gave up on the call, or the engine stops
+	a.cancel(nil)
+	if i := slices.Index(j.running, a); i >= 0 {
+		j.running = slices.Delete(j.running, i, i+1)
+	}
+	oc := outcomeNone
+	if r.sent {
+		oc = q.signal(r, abandoned, now)
+		q.m.callDuration.Observe(r.rtt.Seconds())
+		q.m.calls.WithLabelValues(outcome(r.err)).Inc()
+		if r.err == nil && q.hedging() {
+			q.lat.add(r.rtt)
+		}
+		if r.err != nil {
+			j.errs++
+		}
+	}
+	q.gate.done(now, r.rtt, len(j.hotels), oc)
+	q.m.inflight.Set(float64(q.gate.inflight))
+	q.m.limit.Set(q.gate.limit)
+	if r.err != nil && (!r.sent || abandoned) {
+		a.done(context.Canceled) // not the vendor's failure
+	} else {
+		a.done(r.err)
+	}
+	if j.state == jobDone {
+		return // a hedge that lost, or a call answered after the job ended
+	}
+	if r.err == nil {
+		if a.hedge {
+			q.lat.won()
+		}
+		q.remember(j, r.offers, now)
+		q.finish(j, r.offers, nil)
+		return
+	}
+	j.lastErr = r.err
+	if len(j.running) > 0 {
+		return // the other call of a hedged pair may still answer
+	}
+	if j.active == 0 || !r.sent {
+		q.finish(j, nil, r.err)
+		return
+	}
+	if wait, ok := q.retry(j, r.err, now); ok {
+		q.unrun(j)
+		if wait <= 0 {
+			j.state = jobQueued
+			heap.Push(&q.heap, j)
+		} else {
+			j.state, j.retryAt = jobDelayed, now.Add(wait)
+			q.delayed = append(q.delayed, j)
+		}
+		return
+	}
+	q.finish(j, nil, j.lastErr)
+}
+
+// signal tells what a call's outcome says about the vendor's load: an
+// answer, congestion (429, 503, a call timeout), or nothing; a Retry-After
+// pauses the vendor.
+func (q *vendorQueue) signal(r attemptResult, abandoned bool, now time.Time) callOutcome {
+	if r.err == nil {
+		return outcomeOK
+	}
+	if ve, ok := errors.AsType[*hotelrates.VendorError](r.err); ok {
+		if ve.Kind == hotelrates.ErrThrottled {
+			q.m.throttled.Inc()
+		}
+		if ve.Kind == hotelrates.ErrThrottled || ve.Status == 503 {
+			if ve.RetryAfter > 0 {
+				q.gate.pause(now, ve.RetryAfter)
+			}
+			return outcomeCongestion
+		}
+	}
+	if r.timedOut && !abandoned {
+		return outcomeCongestion // the call timed out, not the search
+	}
+	return outcomeNone
+}
+
+// retry decides whether a failed job is tried again, and after how long:
+// a rejected credential once for free and up to maxAuthRetries within the
+// budget; a busy session once; a retryable failure (connection error, 5xx,
+// 429, malformed answer) with exponential backoff and jitter while a
+// search waiting for the job has time left and the retry budget allows.
+func (q *vendorQueue) retry(j *job, err error, now time.Time) (time.Duration, bool) {
+	kind, ok := hotelrates.KindOf(err)
+	if !ok {
+		return 0, false
+	}
+	switch kind {
+	case hotelrates.ErrUnauthorized:
+		if j.authRetries > 0 {
+			if j.authRetries >= maxAuthRetries || !q.mayRetry(j, 0, now) {
+				return 0, false
+			}
+		}
+		j.authRetries++
+		return 0, true
+	case hotelrates.ErrBusy:
+		if j.retriedBusy {
+			return 0, false
+		}
+		j.retriedBusy = true
+		return 0, true
+	case hotelrates.ErrRejected, hotelrates.ErrInternal:
+		return 0, false
+	}
+	if j.retries+1 >= q.cfg.RetryAttempts {
+		return 0, false
+	}
+	var after time.Duration
+	if ve, ok := errors.AsType[*hotelrates.VendorError](err); ok {
+		after = ve.RetryAfter
+	}
+	wait := backoff(j.retries+1, q.cfg.RetryBackoff, after)
+	if !q.mayRetry(j, wait, now) {
+		return 0, false
+	}
+	j.retries++
+	return wait, true
+}
+
+// mayRetry reports, having taken a retry from the vendor's budget, whether
+// j may be retried after wait: a search waiting for it has time left for
+// the wait and a call, and the budget allows. If not, it says why in the
+// job's last error.
+func (q *vendorQueue) mayRetry(j *job, wait time.Duration, now time.Time) bool {
+	if q.latestDeadline(j).Sub(now) < wait+q.gate.latency() {
+		j.lastErr = fmt.Errorf("%w (no time left to retry before the deadline)", j.lastErr)
+		return false
+	}
+	if !q.budget.take() {
+		j.lastErr = fmt.Errorf("%w (retry budget spent)", j.lastErr)
+		return false
+	}
+	return true
+}
+
+// finish ends a job: it leaves the queue's tables, and each member whose
+// search still waits gets its share of the answer or the error.
+func (q *vendorQueue) finish(j *job, offers []hotelrates.HotelOffers, err error) {
+	q.remove(j)
+	j.state = jobDone
+	q.forget(j)
+	if j.cancelWant != nil {
+		j.cancelWant(errAllLeft)
+	}
+	for _, a := range j.running {
+		a.cancel(errAllLeft) // the other call of a hedged pair
+	}
+	live := 0
 	for _, m := range j.members {
-		if !m.left {
-			out = append(out, m)
+		if !m.done && m.job == j {
+			live++
 		}
 	}
-	return out
-}
-
-// deliver gives each waiting member of a finished job its share.
-func (v *vendorRT) deliver(j *job, offers []hotelrates.HotelOffers, err error, calls, errs int) {
-	members := v.finish(j)
+	if live == 0 {
+		return
+	}
 	var byHotel map[string]hotelrates.HotelOffers
-	if err == nil && len(members) > 1 {
+	if err == nil && live > 1 {
 		byHotel = make(map[string]hotelrates.HotelOffers, len(offers))
 		for _, ho := range offers {
 			byHotel[ho.HotelID] = ho
 		}
 	}
-	for _, m := range members {
-		r := jobResult{vendor: v.name, hotels: m.hotels, err: err, calls: calls, errors: errs, shared: m.shared}
+	calls := j.calls()
+	for _, m := range j.members {
+		if m.done || m.job != j {
+			continue
+		}
+		m.done = true
+		r := jobResult{vendor: q.name, hotels: m.hotels, err: err, calls: calls, errors: j.errs, shared: m.shared}
 		if err == nil {
 			if byHotel == nil {
 				r.offers = offers
@@ -147,229 +541,332 @@ func (v *vendorRT) deliver(j *job, offers []hotelrates.HotelOffers, err error, c
 				}
 			}
 		}
-		if m.stop != nil {
-			m.stop()
+		m.w.inbox.put(r)
+	}
+}
+
+// remove takes j out of whichever table holds it by its state.
+func (q *vendorQueue) remove(j *job) {
+	switch j.state {
+	case jobQueued:
+		if j.index >= 0 {
+			heap.Remove(&q.heap, j.index)
 		}
-		m.results.put(r)
+	case jobDelayed:
+		if i := slices.Index(q.delayed, j); i >= 0 {
+			q.delayed = slices.Delete(q.delayed, i, i+1)
+		}
+	case jobRunning:
+		q.unrun(j)
+	case jobReserved:
+		q.reserved--
 	}
 }
 
-// inbox collects one search's job results. Putting never blocks, and it
-// holds only the results that arrived: its size follows the work, not a
-// guess made in advance.
-type inbox struct {
-	mu     sync.Mutex
-	items  []jobResult
-	notify chan struct{} // buffered 1: something arrived
+func (q *vendorQueue) unrun(j *job) {
+	if i := slices.Index(q.running, j); i >= 0 {
+		q.running = slices.Delete(q.running, i, i+1)
+	}
+	j.hedgeAt, j.abandonAt = time.Time{}, time.Time{}
 }
 
-func newInbox() *inbox { return &inbox{notify: make(chan struct{}, 1)} }
-
-func (b *inbox) put(r jobResult) {
-	b.mu.Lock()
-	b.items = append(b.items, r)
-	b.mu.Unlock()
-	select {
-	case b.notify <- struct{}{}:
-	default:
+// forget removes a job's flights, so later searches do not join it.
+func (q *vendorQueue) forget(j *job) {
+	for _, h := range j.hotels {
+		if k := (flightKey{j.stayKey, h}); q.flights[k] == j {
+			delete(q.flights, k)
+		}
 	}
 }
 
-// take returns what arrived since the last take.
-func (b *inbox) take() []jobResult {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	items := b.items
-	b.items = nil
-	return items
+// remember caches a job's answer: every hotel of it, those without offers
+// too. A call that answers after its searches left fills the cache too.
+func (q *vendorQueue) remember(j *job, offers []hotelrates.HotelOffers, now time.Time) {
+	if q.cache == nil {
+		return
+	}
+	if len(j.hotels) == 1 {
+		var o []hotelrates.Offer
+		for _, ho := range offers {
+			o = append(o, ho.Offers...)
+		}
+		q.cache.Set(flightKey{j.stayKey, j.hotels[0]}, cached{offers: o, at: now})
+		return
+	}
+	by := make(map[string][]hotelrates.Offer, len(offers))
+	for _, ho := range offers {
+		by[ho.HotelID] = append(by[ho.HotelID], ho.Offers...)
+	}
+	for _, h := range j.hotels {
+		q.cache.Set(flightKey{j.stayKey, h}, cached{offers: by[h], at: now})
+	}
 }
 
-// searchIDs returns the ids of a job's searches, comma-separated, for the
-// archive.
-func (v *vendorRT) searchIDs(j *job) string {
-	v.fmu.Lock()
-	defer v.fmu.Unlock()
-	ids := make([]string, 0, len(j.members))
+// plan answers a search's hotels from the cache (unless fresh), joins
+// calls already queued or in flight for the same hotel and stay, and plans
+// new calls for the rest. The new calls are admitted here, atomically: if
+// the work due before the search's deadline would not let it finish, the
+// search is refused and nothing changes.
+func (q *vendorQueue) plan(r *planReq, now time.Time) {
+	var hits []hit
+	var todo []string
+	var joined []*job
+	var joinedHotels [][]string
+	share := !q.noSharing
+	var hitN, missN int64
+	for _, h := range r.hotels {
+		k := flightKey{r.stayKey, h}
+		if !r.fresh && q.cache != nil {
+			if c, ok := q.cache.GetIfPresent(k); ok {
+				hits = append(hits, hit{h, c})
+				hitN++
+				continue
+			}
+			missN++
+		}
+		if j := q.flights[k]; share && j != nil {
+			i := slices.Index(joined, j)
+			if i < 0 {
+				joined = append(joined, j)
+				joinedHotels = append(joinedHotels, nil)
+				i = len(joined) - 1
+			}
+			joinedHotels[i] = append(joinedHotels[i], h)
+			continue
+		}
+		todo = append(todo, h)
+	}
+	q.hits += hitN
+	q.misses += missN
+	q.m.cacheHits.Add(float64(hitN))
+	q.m.cacheMisses.Add(float64(missN))
+	q.m.hotels.Add(float64(len(r.hotels)))
+	batches := q.planner.split(todo)
+	if err := q.admit(len(batches), r.admitBy, now); err != nil {
+		r.reply <- planReply{err: err}
+		return
+	}
+	w := &waiter{id: r.id, seq: r.seq, inbox: r.inbox, deadline: r.deadline}
+	q.waiters[r.seq] = w
+	for i, j := range joined {
+		m := &member{w: w, hotels: joinedHotels[i], shared: true, job: j}
+		j.members = append(j.members, m)
+		j.active++
+		w.members = append(w.members, m)
+		if r.deadline.Before(j.deadline) {
+			// A more urgent search: the job moves up.
+			j.deadline = r.deadline
+			if j.index >= 0 {
+				heap.Fix(&q.heap, j.index)
+			}
+		}
+		q.coalesced += int64(len(joinedHotels[i]))
+		q.m.coalesced.Add(float64(len(joinedHotels[i])))
+	}
+	for _, b := range batches {
+		q.seq++
+		j := &job{stay: r.stay, stayKey: r.stayKey, hotels: b, index: -1, seq: q.seq, deadline: r.deadline, enqueued: now}
+		m := &member{w: w, hotels: b, job: j}
+		j.members, j.active = []*member{m}, 1
+		w.members = append(w.members, m)
+		for _, h := range b {
+			q.flights[flightKey{r.stayKey, h}] = j
+		}
+		if r.commit {
+			j.state = jobQueued
+			heap.Push(&q.heap, j)
+		} else {
+			j.state = jobReserved
+			w.reserved = append(w.reserved, j)
+			q.reserved++
+		}
+	}
+	r.reply <- planReply{hits: hits, parts: len(joined) + len(batches)}
+}
+
+// admit decides whether calls new calls for a search due by deadline fit:
+// the work due before that deadline (earliest deadline first: later work
+// does not count against it), the search's own calls included, must take
+// at most admitShare of the time left. A search too large to finish in
+// time even alone is admitted: it gets what arrives by its deadline, and
+// EDF keeps it from delaying searches due earlier. Before the vendor's
+// latency is known every search is admitted.
+func (q *vendorQueue) admit(calls int, deadline, now time.Time) error {
+	if calls == 0 {
+		return nil
+	}
+	if q.queued()+calls > q.cfg.QueueLimit {
+		q.log.Debug("search shed: queue full", "vendor", q.name)
+		return &hotelrates.Error{Code: hotelrates.CodeOverloaded, RetryAfter: time.Second,
+			Message: fmt.Sprintf("vendor %s has %d calls queued, the most it takes; retry shortly", q.name, q.queued())}
+	}
+	lat := q.gate.latency()
+	if lat <= 0 {
+		return nil
+	}
+	ahead := q.reserved
+	for _, j := range q.heap {
+		if !j.deadline.After(deadline) {
+			ahead++
+		}
+	}
+	for _, j := range q.delayed {
+		if !j.deadline.After(deadline) {
+			ahead++
+		}
+	}
+	if ahead == 0 {
+		return nil
+	}
+	avail := deadline.Sub(now)
+	share := time.Duration(admitShare * float64(avail))
+	if own := q.workTime(float64(calls), calls, lat, now); own > share {
+		return nil // too large to finish even alone: it asks for what arrives by its deadline
+	}
+	need := q.workTime(float64(ahead+calls)+float64(q.gate.inflight)/2, ahead+calls, lat, now)
+	if need <= share {
+		return nil
+	}
+	return &hotelrates.Error{Code: hotelrates.CodeOverloaded, RetryAfter: max(need-share, 100*time.Millisecond),
+		Message: fmt.Sprintf("vendor %s has %s of work due before this search's %s deadline; retry later", q.name, need.Round(time.Millisecond), avail.Round(time.Millisecond))}
+}
+
+// workTime estimates how long the vendor needs for work calls in rounds of
+// its concurrency limit at latency lat, or at its rate limit, plus a pause
+// in force.
+func (q *vendorQueue) workTime(work float64, calls int, lat time.Duration, now time.Time) time.Duration {
+	limit := max(1, math.Floor(q.gate.limit))
+	need := time.Duration(math.Ceil(work/limit) * float64(lat))
+	if q.cfg.RateLimit > 0 {
+		need = max(need, time.Duration(float64(calls)/q.cfg.RateLimit*float64(time.Second)))
+	}
+	if q.gate.paused(now) {
+		need += q.gate.pausedUntil.Sub(now)
+	}
+	return need
+}
+
+// commit queues the calls planned for an admitted search.
+func (q *vendorQueue) commit(seq uint64) {
+	w := q.waiters[seq]
+	if w == nil {
+		return
+	}
+	for _, j := range w.reserved {
+		if j.state == jobReserved {
+			q.reserved--
+			j.state = jobQueued
+			heap.Push(&q.heap, j)
+		}
+	}
+	w.reserved = nil
+}
+
+// leave ends a search at this vendor: each job it waited for loses a
+// member, and a job no search waits for any more is dropped if it had not
+// started, or, in flight, makes no further call and is cancelled after a
+// short grace (a late answer still fills the cache). It returns the calls
+// sent for the search that had not answered.
+func (q *vendorQueue) leave(seq uint64, now time.Time) int {
+	w := q.waiters[seq]
+	if w == nil {
+		return 0
+	}
+	delete(q.waiters, seq)
+	calls := 0
+	for _, m := range w.members {
+		if m.done {
+			continue
+		}
+		m.done = true
+		j := m.job
+		calls += j.calls()
+		j.active--
+		if j.active == 0 {
+			q.abandon(j, now)
+		}
+	}
+	// Planned calls other searches joined go on for them.
+	for _, j := range w.reserved {
+		if j.state == jobReserved && j.active > 0 {
+			q.reserved--
+			j.state = jobQueued
+			heap.Push(&q.heap, j)
+		}
+	}
+	return calls
+}
+
+// abandon drops a job no search waits for any more.
+func (q *vendorQueue) abandon(j *job, now time.Time) {
+	j.markGone()
+	q.forget(j)
+	if j.cancelWant != nil {
+		j.cancelWant(errAllLeft) // a loader waiting for a credential gives up
+	}
+	if j.state == jobRunning {
+		j.hedgeAt = time.Time{}
+		j.abandonAt = now.Add(q.lateGrace())
+		return
+	}
+	if j.state == jobQueued || j.state == jobDelayed {
+		q.m.dropped.Inc()
+	}
+	q.remove(j)
+	j.state = jobDone
+}
+
+// lateGrace is how long a call in flight may still answer after its last
+// search left: twice the vendor's smoothed latency (at least lateGraceMin),
+// never past the call timeout; the whole call timeout before any latency
+// is known.
+func (q *vendorQueue) lateGrace() time.Duration {
+	lat := q.gate.latency()
+	if lat <= 0 {
+		return q.cfg.CallTimeout
+	}
+	return min(q.cfg.CallTimeout, max(2*lat, lateGraceMin))
+}
+
+// latestDeadline is the deadline of the last search still waiting for j.
+func (q *vendorQueue) latestDeadline(j *job) time.Time {
+	var d time.Time
 	for _, m := range j.members {
-		if !slices.Contains(ids, m.searchID) {
-			ids = append(ids, m.searchID)
+		if !m.done && m.job == j && m.w.deadline.After(d) {
+			d = m.w.deadline
 		}
 	}
-	return strings.Join(ids, ",")
-}
-
-// edf is a min-heap of jobs by deadline, then arrival.
-type edf []*job
-
-func (q edf) Len() int { return len(q) }
-func (q edf) Less(i, j int) bool {
-	if !q[i].deadline.Equal(q[j].deadline) {
-		return q[i].deadline.Before(q[j].deadline)
-	}
-	return q[i].seq < q[j].seq
-}
-func (q edf) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *edf) Push(x any)   { *q = append(*q, x.(*job)) }
-func (q *edf) Pop() any {
-	old := *q
-	j := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return j
-}
-
-// dispatch is the vendor's queue worker: it owns the job heap and the
-// pool's size. It hands the earliest-deadline job to whichever loader is
-// free, starts a loader (up to the maximum) when a job has to wait, lets a
-// loader above the minimum retire after it idled, and drops jobs whose
-// searches all ended before they reached the vendor. For a batch vendor it
-// merges other searches' queued jobs for the same stay into the job it
-// hands out, up to the batch limit, when they would otherwise wait for a
-// loader, or during the collection window.
-func (v *vendorRT) dispatch(ctx context.Context) {
-	var q edf
-	var seq uint64
-	workers := 0
-	sweep := time.NewTicker(time.Second)
-	defer sweep.Stop()
-	hold := time.NewTimer(time.Hour)
-	hold.Stop()
-	defer hold.Stop()
-	setWorkers := func(n int) {
-		workers = n
-		v.workers.Store(int64(n))
-		v.metrics.workers.WithLabelValues(v.name).Set(float64(n))
-	}
-	setQueued := func() {
-		v.queued.Store(int64(len(q)))
-		v.metrics.queued.WithLabelValues(v.name).Set(float64(len(q)))
-	}
-	for range v.cfg.MinWorkers {
-		v.startLoader(ctx)
-	}
-	setWorkers(v.cfg.MinWorkers)
-	for {
-		// Jobs of searches that all ended never reach the vendor.
-		if len(q) > 0 && q[0].ctx.Err() != nil {
-			for len(q) > 0 && q[0].ctx.Err() != nil {
-				v.drop(heap.Pop(&q).(*job))
-			}
-			setQueued()
-		}
-		var out chan *job
-		var next *job
-		if len(q) > 0 {
-			next = q[0]
-			if wait := v.holdFor(next); wait > 0 {
-				hold.Reset(wait) // the collection window: let other searches' hotels join
-			} else {
-				if v.info.MaxBatch > 1 && !v.noSharing && v.merge(&q) {
-					setQueued()
-				}
-				select {
-				case v.work <- next:
-					heap.Pop(&q)
-					setQueued()
-					continue
-				default:
-				}
-				if workers < v.cfg.MaxWorkers {
-					v.startLoader(ctx)
-					setWorkers(workers + 1)
-				}
-				out = v.work
-			}
-		}
-		select {
-		case js := <-v.submit:
-			for _, j := range js {
-				if len(q) >= v.cfg.QueueLimit {
-					v.deliver(j, nil, hotelrates.Errorf(hotelrates.CodeOverloaded, "", "vendor %s queue is full", v.name), 0, 0)
-					continue
-				}
-				seq++
-				j.seq = seq
-				heap.Push(&q, j)
-			}
-			setQueued()
-		case out <- next:
-			heap.Pop(&q)
-			setQueued()
-		case <-hold.C:
-		case <-v.reorder:
-			// A search joined a queued job with an earlier deadline.
-			v.fmu.Lock()
-			for _, j := range q {
-				j.deadline = j.want
-			}
-			v.fmu.Unlock()
-			heap.Init(&q)
-		case reply := <-v.retire:
-			ok := workers > v.cfg.MinWorkers
-			if ok {
-				setWorkers(workers - 1)
-			}
-			reply <- ok
-		case <-sweep.C:
-			kept := q[:0]
-			for _, j := range q {
-				if j.ctx.Err() != nil {
-					v.drop(j)
-					continue
-				}
-				kept = append(kept, j)
-			}
-			clear(q[len(kept):])
-			q = kept
-			heap.Init(&q)
-			setQueued()
-		case <-ctx.Done():
-			for _, j := range q {
-				v.deliver(j, nil, errStopped, 0, 0)
-			}
-			return
-		}
-	}
+	return d
 }
 
 // holdFor returns how long the head job should wait in the collection
 // window for other searches' hotels: only for a batch vendor with a
 // window, a job with room for more hotels, and never so long that the
 // job could miss its deadline.
-func (v *vendorRT) holdFor(j *job) time.Duration {
-	if v.cfg.BatchWindow <= 0 || v.info.MaxBatch <= 1 || len(j.hotels) >= v.info.MaxBatch {
+func (q *vendorQueue) holdFor(j *job, now time.Time) time.Duration {
+	if q.cfg.BatchWindow <= 0 || q.info.MaxBatch <= 1 || len(j.hotels) >= q.info.MaxBatch || q.noSharing {
 		return 0
 	}
-	wait := time.Until(j.enqueued.Add(v.cfg.BatchWindow))
-	if slack := time.Until(j.deadline) - 2*v.gate.latency(); wait > slack {
+	wait := j.enqueued.Add(q.cfg.BatchWindow).Sub(now)
+	if slack := j.deadline.Sub(now) - 2*q.gate.latency(); wait > slack {
 		return 0
 	}
 	return wait
 }
 
 // merge folds other searches' queued jobs for the head job's stay into it,
-// up to the batch limit, when they would otherwise wait for a loader (or
-// a collection window is set). It reports whether it merged any.
-func (v *vendorRT) merge(q *edf) bool {
-	head := (*q)[0]
-	limit, inflight, _ := v.gate.state()
-	if v.cfg.BatchWindow <= 0 && len(*q) <= int(limit)-inflight {
-		return false // every queued job can start now: merging would only slow the head
+// up to the batch limit, when they would otherwise wait for a slot (or a
+// collection window is set).
+func (q *vendorQueue) merge(head *job) {
+	if len(head.hotels) >= q.info.MaxBatch {
+		return
 	}
-	v.fmu.Lock()
-	defer v.fmu.Unlock()
-	if head.done || head.active == 0 || head.ctx.Err() != nil {
-		return false // its searches all left since dispatch looked: it is dropped, not grown
+	if q.cfg.BatchWindow <= 0 && len(q.heap) <= int(q.gate.limit)-q.gate.inflight {
+		return // every queued job can start now: merging would only slow the head
 	}
-	mine := map[string]bool{}
-	for _, m := range head.members {
-		mine[m.searchID] = true
-	}
-	merged := false
-	kept := (*q)[:1]
-	for _, k := range (*q)[1:] {
-		if k.stayKey != head.stayKey || k.done || k.ctx.Err() != nil || len(head.hotels) >= v.info.MaxBatch || sharesSearch(k, mine) {
-			kept = append(kept, k)
+	var merged []*job
+	for _, k := range q.heap {
+		if k == head || k.stayKey != head.stayKey || len(head.hotels) >= q.info.MaxBatch || sharesSearch(k, head) {
 			continue
 		}
 		var add []string
@@ -378,144 +875,148 @@ func (v *vendorRT) merge(q *edf) bool {
 				add = append(add, h)
 			}
 		}
-		if len(head.hotels)+len(add) > v.info.MaxBatch {
-			kept = append(kept, k)
+		if len(head.hotels)+len(add) > q.info.MaxBatch {
 			continue
 		}
-		head.hotels = append(head.hotels, add...)
+		head.hotels = append(head.hotels[:len(head.hotels):len(head.hotels)], add...)
 		for _, m := range k.members {
+			if m.done || m.job != k {
+				continue
+			}
 			m.job = head
 			head.members = append(head.members, m)
-			if !m.left {
-				head.active++
-			}
-			mine[m.searchID] = true
+			head.active++
 		}
 		for _, h := range k.hotels {
-			v.flights[k.stayKey+"|"+h] = head
+			q.flights[flightKey{k.stayKey, h}] = head
 		}
-		if k.want.Before(head.want) {
-			head.want = k.want
+		if k.deadline.Before(head.deadline) {
+			head.deadline = k.deadline
 		}
-		head.deadline = head.want
-		k.done = true
-		k.cancel(errors.New("merged into another call"))
-		v.metrics.merged.WithLabelValues(v.name).Inc()
-		merged = true
+		merged = append(merged, k)
 	}
-	if !merged {
-		return false
+	for _, k := range merged {
+		heap.Remove(&q.heap, k.index)
+		k.state = jobDone
+		q.m.merged.Inc()
 	}
-	clear((*q)[len(kept):])
-	*q = kept
-	heap.Init(q)
-	return true
+	if len(merged) > 0 {
+		heap.Fix(&q.heap, head.index)
+	}
 }
 
-func sharesSearch(j *job, ids map[string]bool) bool {
-	for _, m := range j.members {
-		if ids[m.searchID] {
-			return true
+// sharesSearch reports whether jobs a and b wait for a search in common:
+// such jobs were split on purpose, to run side by side.
+func sharesSearch(a, b *job) bool {
+	for _, m := range a.members {
+		if m.done || m.job != a {
+			continue
+		}
+		for _, n := range b.members {
+			if !n.done && n.job == b && n.w == m.w {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-func (v *vendorRT) drop(j *job) {
-	v.metrics.dropped.WithLabelValues(v.name).Inc()
-	v.deliver(j, nil, context.Cause(j.ctx), 0, 0)
-}
-
-// enqueue hands a search's new jobs to the vendor's queue worker, or gives
-// up when ctx ends.
-func (v *vendorRT) enqueue(ctx context.Context, jobs []*job) error {
-	if len(jobs) == 0 {
-		return nil
-	}
-	select {
-	case v.submit <- jobs:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-v.stopped:
-		return errStopped
-	}
-}
-
-// vendorPlan is how one search's hotels are answered by one vendor.
-type vendorPlan struct {
-	hits  []hit  // answered by the rate cache
-	jobs  []*job // new calls, to be queued
-	parts int    // results to wait for: new jobs and jobs joined
-}
-
-type hit struct {
-	hotel string
-	c     cached
-}
-
-// plan decides how the vendor answers a search's hotels: from the rate
-// cache (unless fresh), by joining a call already queued or in flight for
-// the same hotel and stay, or with new calls, planned into batches. It
-// creates the search's members, each watching the search's context to
-// leave when it ends. One hold of fmu covers deciding and joining, so two
-// searches arriving together share calls instead of racing to start them.
-func (v *vendorRT) plan(parent, search context.Context, searchID string, s hotelrates.Stay, hotels []string, fresh, share bool, deadline time.Time, results *inbox) *vendorPlan {
-	p := &vendorPlan{}
-	key := s.Key()
-	var todo []string
-	joined := map[*job][]string{}
-	var order []*job
-	newMember := func(hotels []string, shared bool) *member {
-		m := &member{searchID: searchID, hotels: hotels, results: results, shared: shared}
-		m.stop = context.AfterFunc(search, func() { v.leave(m) })
-		return m
-	}
-	v.fmu.Lock()
-	defer v.fmu.Unlock()
-	for _, h := range hotels {
-		if !fresh {
-			if c, ok := v.lookup(key, h); ok {
-				p.hits = append(p.hits, hit{h, c})
-				continue
-			}
-		}
-		if j := v.flights[key+"|"+h]; share && j != nil && !j.done && j.ctx.Err() == nil {
-			if _, ok := joined[j]; !ok {
-				order = append(order, j)
-			}
-			joined[j] = append(joined[j], h)
+// searchIDs returns the ids of the searches a job's call is made for,
+// comma-separated, for the archive.
+func (q *vendorQueue) searchIDs(j *job) string {
+	var first string
+	var ids []string
+	for _, m := range j.members {
+		if m.done || m.job != j {
 			continue
 		}
-		todo = append(todo, h)
-	}
-	for _, j := range order {
-		if deadline.Before(j.want) {
-			// A more urgent search: the queue worker moves the job up.
-			j.want = deadline
-			select {
-			case v.reorder <- struct{}{}:
-			default: // a reorder is already due
+		switch {
+		case first == "":
+			first = m.w.id
+		case m.w.id != first && !slices.Contains(ids, m.w.id):
+			if ids == nil {
+				ids = []string{first}
 			}
+			ids = append(ids, m.w.id)
 		}
-		j.join(newMember(joined[j], true))
-		v.coalesced.Add(int64(len(joined[j])))
-		v.metrics.coalesced.WithLabelValues(v.name).Add(float64(len(joined[j])))
 	}
-	for _, b := range plan(todo, v.info.MaxBatch, v.cfg.MaxWorkers, v.minBatch()) {
-		p.jobs = append(p.jobs, v.newJob(parent, s, b, newMember(b, false), deadline))
+	if ids == nil {
+		return first
 	}
-	p.parts = len(order) + len(p.jobs)
-	return p
+	return strings.Join(ids, ",")
 }
 
-// rateLimitedMinBatch is the smallest batch the planner makes for a batch
-// vendor with a requests-per-second limit.
-const rateLimitedMinBatch = 25
+// queued counts the jobs waiting for the vendor: planned, queued, or
+// waiting out a retry's backoff.
+func (q *vendorQueue) queued() int { return len(q.heap) + len(q.delayed) + q.reserved }
 
-func (v *vendorRT) minBatch() int {
-	if v.cfg.RateLimit > 0 {
-		return rateLimitedMinBatch
+// stop fails every job still waiting, when the engine closes. Calls in
+// flight end with the engine's context.
+func (q *vendorQueue) stop() {
+	var all []*job
+	all = append(all, q.heap...)
+	all = append(all, q.delayed...)
+	all = append(all, q.running...)
+	for _, w := range q.waiters {
+		for _, j := range w.reserved {
+			if j.state == jobReserved {
+				all = append(all, j)
+			}
+		}
 	}
-	return 1
+	for _, j := range all {
+		if j.state != jobDone {
+			q.finish(j, nil, errStopped)
+		}
+	}
+	q.m.queued.Set(0)
+}
+
+// state is the queue's live view of the vendor.
+func (q *vendorQueue) state(now time.Time) hotelrates.VendorState {
+	s := q.staticState()
+	retries, denied, tokens := q.budget.stats()
+	hedged, won := q.lat.stats()
+	s.Workers, s.Queued, s.InFlight, s.PeakInFlight = int64(q.workers), int64(q.queued()), int64(q.gate.inflight), int64(q.gate.peak)
+	s.ConcurrencyLimit, s.Paused = q.gate.limit, q.gate.paused(now)
+	s.Retries, s.RetriesDenied, s.RetryBudget = retries, denied, math.Round(tokens*100)/100
+	s.Hedges, s.HedgesWon = hedged, won
+	s.LatencyMS = float64(q.gate.latency().Microseconds()) / 1000
+	s.CacheHits, s.CacheMisses, s.Coalesced = q.hits, q.misses, q.coalesced
+	if q.jobsRun > 0 {
+		s.HotelsPerCall = float64(q.jobHotels) / float64(q.jobsRun)
+	}
+	if q.cache != nil {
+		s.CacheSize = q.cache.EstimatedSize()
+	}
+	return s
+}
+
+// staticState is what is known of the vendor without asking its queue.
+func (q *vendorQueue) staticState() hotelrates.VendorState {
+	strategy := "batch"
+	if q.info.MaxBatch == 1 {
+		strategy = "single"
+	}
+	return hotelrates.VendorState{
+		Name: q.name, Strategy: strategy, MaxBatch: q.info.MaxBatch, Auth: q.info.Auth.String(),
+		Concurrency: q.cfg.Concurrency, MinWorkers: q.cfg.MinWorkers, MaxWorkers: q.cfg.MaxWorkers,
+		MinConcurrency: q.cfg.MinConcurrency, RateLimit: q.cfg.RateLimit, Breaker: q.breaker.State().String(),
+	}
+}
+
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	if k, ok := hotelrates.KindOf(err); ok {
+		return k.String()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	if errors.Is(err, context.Canceled) {
+		return "canceled"
+	}
+	return "error"
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -15,8 +14,8 @@ import (
 
 // retryBudget lets retries be at most a fraction of calls: every first
 // attempt deposits ratio of a token (up to a cap), every retry takes one.
+// The vendor's queue worker owns it.
 type retryBudget struct {
-	mu      sync.Mutex
 	tokens  float64
 	ratio   float64
 	cap     float64
@@ -31,15 +30,11 @@ func newRetryBudget(ratio float64) *retryBudget {
 }
 
 func (b *retryBudget) deposit() {
-	b.mu.Lock()
 	b.tokens = min(b.cap, b.tokens+b.ratio)
-	b.mu.Unlock()
 }
 
 // take reports whether a retry may be made now.
 func (b *retryBudget) take() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.tokens < 1 {
 		b.denied++
 		return false
@@ -50,8 +45,6 @@ func (b *retryBudget) take() bool {
 }
 
 func (b *retryBudget) stats() (retries, denied int64, tokens float64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	return b.retries, b.denied, b.tokens
 }
 
@@ -64,9 +57,9 @@ func backoff(n int, base, retryAfter time.Duration) time.Duration {
 }
 
 // latencies keeps recent call latencies to tell when a call is slower
-// than the vendor's 95th percentile (for hedging).
+// than the vendor's 95th percentile (for hedging). The vendor's queue
+// worker owns it.
 type latencies struct {
-	mu      sync.Mutex
 	ring    []time.Duration
 	next    int
 	full    bool
@@ -74,6 +67,8 @@ type latencies struct {
 	ratio   float64
 	hedged  int64
 	hedgeWn int64 // hedges that answered first
+	sorted  []time.Duration
+	dirty   bool
 }
 
 func newLatencies(n int, ratio float64) *latencies {
@@ -81,18 +76,19 @@ func newLatencies(n int, ratio float64) *latencies {
 }
 
 func (l *latencies) add(d time.Duration) {
-	l.mu.Lock()
 	l.ring[l.next] = d
 	l.next = (l.next + 1) % len(l.ring)
 	l.full = l.full || l.next == 0
 	l.hedges = min(5, l.hedges+l.ratio)
-	l.mu.Unlock()
+	l.dirty = true
 }
 
 // p95 returns the 95th percentile, or 0 with fewer than 20 samples.
+// It sorts a copy of the samples only after new ones arrived.
 func (l *latencies) p95() time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	if l.sorted != nil && !l.dirty {
+		return l.sorted[len(l.sorted)*95/100]
+	}
 	n := l.next
 	if l.full {
 		n = len(l.ring)
@@ -100,15 +96,14 @@ func (l *latencies) p95() time.Duration {
 	if n < 20 {
 		return 0
 	}
-	s := slices.Clone(l.ring[:n])
-	slices.Sort(s)
-	return s[n*95/100]
+	l.sorted = append(l.sorted[:0], l.ring[:n]...)
+	slices.Sort(l.sorted)
+	l.dirty = false
+	return l.sorted[n*95/100]
 }
 
 // takeHedge reports whether the hedge budget allows one more hedge.
 func (l *latencies) takeHedge() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.hedges < 1 {
 		return false
 	}
@@ -118,14 +113,10 @@ func (l *latencies) takeHedge() bool {
 }
 
 func (l *latencies) won() {
-	l.mu.Lock()
 	l.hedgeWn++
-	l.mu.Unlock()
 }
 
 func (l *latencies) stats() (hedged, won int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	return l.hedged, l.hedgeWn
 }
 
@@ -145,7 +136,7 @@ func newBreaker(name string, failures int, cooldown time.Duration, onChange func
 		// Only the vendor's own failures count; a search that ended, a
 		// request the vendor refused or a throttle do not trip the breaker.
 		IsExcluded: func(err error) bool {
-			if errors.Is(err, context.Canceled) || errors.Is(err, errDeadline) || errors.Is(err, errAllLeft) || errors.Is(err, errStopped) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, errDeadline) || errors.Is(err, errAllLeft) || errors.Is(err, errStopped) || errors.Is(err, errNotSent) {
 				return true
 			}
 			k, ok := hotelrates.KindOf(err)

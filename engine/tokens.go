@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -147,7 +149,7 @@ func (m *tokenManager) startAuth(ctx context.Context) {
 	m.auths.Go(func() {
 		actx, cancel := context.WithTimeout(hotelrates.ContextWithCall(ctx, hotelrates.Call{Kind: hotelrates.CallAuth}), m.cfg.AuthTimeout)
 		defer cancel()
-		cred, err := m.vendor.Authenticate(actx, m.hc)
+		cred, err := m.authenticate(actx)
 		outcome := "ok"
 		if err != nil {
 			outcome = "error"
@@ -170,9 +172,27 @@ func (m *tokenManager) closeSession(c hotelrates.Credential) {
 	}
 	ctx, cancel := context.WithTimeout(hotelrates.ContextWithCall(context.Background(), hotelrates.Call{Kind: hotelrates.CallLogout}), 2*time.Second)
 	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			m.log.Error("vendor panicked in logout", "vendor", m.name, "panic", clip(fmt.Sprint(v), 200), "stack", string(debug.Stack()))
+		}
+	}()
 	if err := sc.CloseSession(ctx, m.hc, c); err != nil {
 		m.log.Debug("logout failed", "vendor", m.name, "err", err)
 	}
+}
+
+// authenticate asks the vendor for a token or session; a panic in the
+// adapter fails only this login (kind internal), logged once with its
+// stack.
+func (m *tokenManager) authenticate(ctx context.Context) (cred hotelrates.Credential, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			m.log.Error("vendor panicked in login", "vendor", m.name, "panic", clip(fmt.Sprint(v), 200), "stack", string(debug.Stack()))
+			cred, err = hotelrates.Credential{}, &hotelrates.VendorError{Vendor: m.name, Kind: hotelrates.ErrInternal, Err: errPanicked}
+		}
+	}()
+	return m.vendor.Authenticate(ctx, m.hc)
 }
 
 // run is the manager's loop; it returns when ctx ends, after its auth
@@ -191,6 +211,7 @@ func (m *tokenManager) runToken(ctx context.Context) {
 	var (
 		cur        hotelrates.Credential
 		have       bool
+		used       bool // a call got cur: only then is it refreshed before it expires
 		refreshing bool
 		waiters    []*leaseReq
 		failUntil  time.Time
@@ -213,6 +234,7 @@ func (m *tokenManager) runToken(ctx context.Context) {
 		case r := <-m.reqs:
 			switch {
 			case usable():
+				used = true
 				r.reply <- leaseReply{cred: cur}
 			case time.Now().Before(failUntil):
 				r.reply <- leaseReply{err: lastErr}
@@ -244,6 +266,7 @@ func (m *tokenManager) runToken(ctx context.Context) {
 				continue
 			}
 			cur, have = res.cred, true
+			used = len(waiters) > 0
 			for _, w := range waiters {
 				w.reply <- leaseReply{cred: cur}
 			}
@@ -252,7 +275,12 @@ func (m *tokenManager) runToken(ctx context.Context) {
 				refresh.Reset(max(0, time.Until(cur.Expires)-m.refreshBefore(cur)))
 			}
 		case <-refresh.C:
-			start()
+			// A token nobody used since it came is left to expire: an idle
+			// vendor is not asked for tokens forever; the next call fetches
+			// one on demand.
+			if used || len(waiters) > 0 {
+				start()
+			}
 		case <-ctx.Done():
 			return
 		}

@@ -18,13 +18,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"hotelrates"
-	"hotelrates/engine"
 )
 
 // Deps are what the API serves from.
 type Deps struct {
-	// Engine runs the searches and lists the vendors.
-	Engine *engine.Engine
+	// Engine runs the searches and lists the vendors (package engine's
+	// Engine, or any other hotelrates.Searcher).
+	Engine hotelrates.Searcher
 	// Logger logs requests and failures (nil: slog.Default()).
 	Logger *slog.Logger
 	// Gatherer serves /metrics (nil: /metrics answers 404).

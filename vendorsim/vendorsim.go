@@ -82,6 +82,22 @@ func Start(cfg sandbox.Config, addr string) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox listen: %w", err)
 	}
+	s.serve(ln)
+	return s, nil
+}
+
+// Serve serves the sandbox on ln (for example an in-memory listener in
+// tests) until Close, which closes ln.
+func Serve(cfg sandbox.Config, ln net.Listener) (*Sim, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.serve(ln)
+	return s, nil
+}
+
+func (s *Sim) serve(ln net.Listener) {
 	s.ln = ln
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	s.served = make(chan struct{})
@@ -89,7 +105,6 @@ func Start(cfg sandbox.Config, addr string) (*Sim, error) {
 		defer close(s.served)
 		s.srv.Serve(ln)
 	}()
-	return s, nil
 }
 
 // Handler returns the sandbox's HTTP handler.

@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"hotelrates"
+)
+
+// aggregator collects one search's results: the cache's answers and each
+// vendor queue's job results (from the search's inbox). It owns the
+// search's state, and only the search's own goroutine (Engine.Stream)
+// touches it, so it needs no lock. A hotel is ready once every vendor has
+// answered for it; at the end the rest go out with what arrived.
+type aggregator struct {
+	searchID string
+	start    time.Time
+	order    []string
+	hotels   map[string]*hotelState
+	vendors  []*vendorTally
+	byName   map[string]*vendorTally
+	queue    []string // hotels completed since the last ready()
+}
+
+type hotelState struct {
+	offers  []hotelrates.Offer
+	sources []hotelrates.Source
+	waiting int  // vendors yet to answer
+	failed  bool // a vendor could not answer
+	emitted bool
+}
+
+type vendorTally struct {
+	status  hotelrates.VendorStatus
+	lastErr error
+	last    time.Time
+}
+
+func newAggregator(id string, hotels []string, vendors []*vendorQueue, start time.Time) *aggregator {
+	a := &aggregator{searchID: id, start: start, order: hotels, hotels: make(map[string]*hotelState, len(hotels)), byName: map[string]*vendorTally{}}
+	for _, h := range hotels {
+		a.hotels[h] = &hotelState{waiting: len(vendors)}
+	}
+	for _, v := range vendors {
+		t := &vendorTally{status: hotelrates.VendorStatus{Vendor: v.name, HotelsRequested: len(hotels)}}
+		a.vendors = append(a.vendors, t)
+		a.byName[v.name] = t
+	}
+	return a
+}
+
+func (a *aggregator) add(r jobResult) {
+	t := a.byName[r.vendor]
+	t.status.Calls += r.calls
+	t.status.Errors += r.errors
+	t.last = time.Now()
+	var byHotel map[string][]hotelrates.Offer
+	if r.err == nil {
+		byHotel = make(map[string][]hotelrates.Offer, len(r.offers))
+		for _, ho := range r.offers {
+			byHotel[ho.HotelID] = append(byHotel[ho.HotelID], ho.Offers...)
+		}
+	} else {
+		t.lastErr = r.err
+	}
+	for _, id := range r.hotels {
+		h := a.hotels[id]
+		if h == nil || h.emitted {
+			continue
+		}
+		h.waiting--
+		if r.err != nil {
+			h.failed = true
+		} else {
+			t.status.HotelsAnswered++
+			for _, o := range byHotel[id] {
+				o.Vendor = r.vendor
+				h.offers = append(h.offers, o)
+			}
+			h.sources = append(h.sources, hotelrates.Source{Vendor: r.vendor, Shared: r.shared})
+		}
+		if h.waiting == 0 {
+			a.queue = append(a.queue, id)
+		}
+	}
+}
+
+// addCalls counts calls sent for the search that had not answered when it
+// ended: what the vendor received, late calls included.
+func (a *aggregator) addCalls(vendor string, calls int) {
+	a.byName[vendor].status.Calls += calls
+}
+
+// addCached takes a vendor's answer for a hotel from the rate cache.
+func (a *aggregator) addCached(vendor, id string, c cached) {
+	t := a.byName[vendor]
+	t.last = time.Now()
+	h := a.hotels[id]
+	h.waiting--
+	t.status.HotelsAnswered++
+	for _, o := range c.offers {
+		o.Vendor = vendor
+		h.offers = append(h.offers, o)
+	}
+	h.sources = append(h.sources, hotelrates.Source{Vendor: vendor, Cached: true, Age: time.Since(c.at)})
+	if h.waiting == 0 {
+		a.queue = append(a.queue, id)
+	}
+}
+
+// ready returns the hotels every vendor has now answered for.
+func (a *aggregator) ready() []hotelrates.HotelResult {
+	out := make([]hotelrates.HotelResult, 0, len(a.queue))
+	for _, id := range a.queue {
+		out = append(out, a.finish(id))
+	}
+	a.queue = a.queue[:0]
+	return out
+}
+
+// rest returns the hotels not yet passed on, at the end of the search.
+func (a *aggregator) rest() []hotelrates.HotelResult {
+	var out []hotelrates.HotelResult
+	for _, id := range a.order {
+		if !a.hotels[id].emitted {
+			out = append(out, a.finish(id))
+		}
+	}
+	return out
+}
+
+func (a *aggregator) finish(id string) hotelrates.HotelResult {
+	h := a.hotels[id]
+	h.emitted = true
+	sortOffers(h.offers)
+	return hotelrates.HotelResult{HotelID: id, Offers: h.offers, Complete: h.waiting == 0 && !h.failed, Sources: h.sources}
+}
+
+// sortOffers orders offers cheapest first, then by vendor, room and board,
+// so results are deterministic.
+func sortOffers(o []hotelrates.Offer) {
+	sort.SliceStable(o, func(i, j int) bool {
+		a, b := o[i], o[j]
+		if a.Total.Minor != b.Total.Minor {
+			return a.Total.Minor < b.Total.Minor
+		}
+		if a.Vendor != b.Vendor {
+			return a.Vendor < b.Vendor
+		}
+		if a.Room != b.Room {
+			return a.Room < b.Room
+		}
+		return a.Board < b.Board
+	})
+}
+
+func (a *aggregator) result(cut string) hotelrates.Result {
+	res := hotelrates.Result{SearchID: a.searchID, Complete: true}
+	for _, t := range a.vendors {
+		s := t.status
+		unanswered := s.HotelsRequested - s.HotelsAnswered
+		switch {
+		case unanswered == 0:
+			s.Status = hotelrates.StatusOK
+		case s.HotelsAnswered > 0:
+			s.Status = hotelrates.StatusPartial
+		case t.lastErr != nil && !errors.Is(t.lastErr, errDeadline):
+			s.Status = hotelrates.StatusFailed
+		default:
+			s.Status = hotelrates.StatusTimeout
+		}
+		if unanswered > 0 {
+			res.Complete = false
+			switch {
+			case t.lastErr != nil && !errors.Is(t.lastErr, errDeadline):
+				s.Error = t.lastErr.Error()
+			case cut != "":
+				s.Error = fmt.Sprintf("%s with %d hotels unanswered", cut, unanswered)
+			}
+			if s.Error == "" {
+				s.Error = fmt.Sprintf("%d hotels unanswered", unanswered)
+			}
+		}
+		end := t.last
+		if unanswered > 0 || end.IsZero() {
+			end = time.Now()
+		}
+		s.Elapsed = end.Sub(a.start)
+		res.Vendors = append(res.Vendors, s)
+	}
+	return res
+}

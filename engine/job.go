@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"hotelrates"
+)
+
+// job is one vendor call's worth of work — a stay and up to MaxBatch
+// hotels — on behalf of one or more searches, its members. Several
+// searches share a job when they need the same hotel and stay at the same
+// time (coalescing), or when the queue merges their jobs for a batch
+// vendor (cross-request batching). The vendor's queue worker owns every
+// field but sent; a loader gets the job only inside an attempt.
+type job struct {
+	stay    hotelrates.Stay
+	stayKey string
+	hotels  []string // no duplicates
+
+	state    jobState
+	index    int       // position in the queue's heap, -1 when not in it
+	seq      uint64    // arrival order: EDF's tie-break
+	deadline time.Time // EDF order: the most urgent member's deadline
+	enqueued time.Time
+
+	members []*member
+	active  int // members whose search has not left
+
+	// The attempts running (one, or two when hedged), the call contexts'
+	// parent (created at the first dispatch), and the retry state.
+	running     []*attempt
+	want        context.Context
+	cancelWant  context.CancelCauseFunc
+	attempts    int // attempts handed to loaders
+	errs        int // attempts that failed
+	retries     int
+	authRetries int
+	retriedBusy bool
+	retryAt     time.Time
+	hedgeAt     time.Time // a single-hotel job not yet hedged: when to hedge
+	abandonAt   time.Time // no search waits: when its calls in flight are cancelled
+	lastErr     error
+
+	// sent counts the calls sent to the vendor, shifted left by one; its
+	// lowest bit says no search waits for the job any more. A loader
+	// counts a call in with markSent only while that bit is clear, and the
+	// queue sets it with markGone, so once the queue has seen the last
+	// search leave no call starts for the job. The one field a loader and
+	// the queue share, as a single atomic word.
+	sent atomic.Uint64
+}
+
+type jobState uint8
+
+const (
+	jobReserved jobState = iota // planned for a search not yet admitted everywhere
+	jobQueued                   // in the heap, waiting for a loader and the gate
+	jobDelayed                  // waiting out a retry's backoff
+	jobRunning                  // attempts handed to loaders
+	jobDone                     // answered, failed, dropped or merged
+)
+
+// markSent counts a call about to be sent, unless no search waits for the
+// job any more; it reports whether the call may go.
+func (j *job) markSent() bool {
+	for {
+		v := j.sent.Load()
+		if v&1 != 0 {
+			return false
+		}
+		if j.sent.CompareAndSwap(v, v+2) {
+			return true
+		}
+	}
+}
+
+// markGone says no search waits for the job: no further call starts.
+func (j *job) markGone() { j.sent.Or(1) }
+
+// calls returns the calls sent for the job so far.
+func (j *job) calls() int { return int(j.sent.Load() >> 1) }
+
+// member is one search's part in a job.
+type member struct {
+	w      *waiter
+	hotels []string
+	shared bool // the search joined a job another search started
+	job    *job // the job answering it (moves when jobs merge)
+	done   bool // its result was delivered
+}
+
+// waiter is one search as one vendor's queue sees it: where its results
+// go, its deadline, and its parts. The queue owns it.
+type waiter struct {
+	id       string // the search's id, for the archive
+	seq      uint64 // the engine's own key for the search
+	inbox    *inbox
+	deadline time.Time
+	members  []*member
+	reserved []*job // planned, not yet committed
+}
+
+// attempt is one call of a job, handed to one loader.
+type attempt struct {
+	job      *job
+	want     context.Context // ends when no search waits for the job
+	ctx      context.Context // the call's parent: ends when the queue gives up on the call
+	cancel   context.CancelCauseFunc
+	searches string // the members' search ids, for the archive
+	hedge    bool
+	started  time.Time
+	done     func(error) // the breaker's verdict
+}
+
+// attemptResult is what a loader reports of an attempt.
+type attemptResult struct {
+	l        *loader
+	a        *attempt
+	offers   []hotelrates.HotelOffers
+	err      error
+	sent     bool          // the call went to the vendor
+	rtt      time.Duration // of the call, when sent
+	timedOut bool          // the call timeout ended it, not the queue
+}
+
+// jobResult is what one member learns from a job.
+type jobResult struct {
+	vendor string
+	hotels []string
+	offers []hotelrates.HotelOffers
+	err    error
+	calls  int // vendor calls made, retries included
+	errors int // vendor calls that failed
+	shared bool
+}
+
+// edf is a min-heap of jobs by deadline, then arrival; it keeps each job's
+// index so the queue can take a job out when its searches leave.
+type edf []*job
+
+func (q edf) Len() int { return len(q) }
+func (q edf) Less(i, j int) bool {
+	if !q[i].deadline.Equal(q[j].deadline) {
+		return q[i].deadline.Before(q[j].deadline)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q edf) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index, q[j].index = i, j
+}
+func (q *edf) Push(x any) {
+	j := x.(*job)
+	j.index = len(*q)
+	*q = append(*q, j)
+}
+func (q *edf) Pop() any {
+	old := *q
+	j := old[len(old)-1]
+	old[len(old)-1] = nil
+	j.index = -1
+	*q = old[:len(old)-1]
+	return j
+}
