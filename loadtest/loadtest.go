@@ -1,8 +1,9 @@
 // Package loadtest measures hotelrates against the physical floor of its
 // vendors and against the simpler designs it replaces. It runs scenarios
-// (scaling, mixed, crowd, overload) with an open-model load generator (a
-// fixed arrival rate, so overload shows in the tail instead of slowing the
-// arrivals), for three strategies on the same sandbox settings:
+// (scaling, mixed, crowd, overload, deadline, overlap) with an open-model
+// load generator (a fixed arrival rate, so overload shows in the tail
+// instead of slowing the arrivals), for three strategies on the same
+// sandbox settings:
 //
 //   - sequential: one vendor call after another;
 //   - goroutine-per-hotel: one goroutine per hotel and vendor, unbounded;
@@ -10,9 +11,11 @@
 //
 // Each scenario x strategy x size gives a Result: latency percentiles, the
 // floor from the sandbox's settings (sandbox.SearchFloor), what the vendors
-// saw (calls, 429s, peak calls in service), peak goroutines and memory, and
-// errors. WriteResults and WriteReport turn them into results.json and
-// report.md with plots. The command is `hotelrates loadtest`.
+// saw (calls, 429s, peak calls in service), how late answers came past
+// their deadline, peak goroutines against the stated bound (in-process
+// workers), memory, and errors. WriteResults and WriteFiles turn them
+// into results.json and report.md with plots. The command is `hotelrates
+// loadtest`.
 package loadtest
 
 import (
@@ -51,6 +54,10 @@ const (
 	Mixed    = "mixed"
 	Crowd    = "crowd"
 	Overload = "overload"
+	// Deadline starts searches that cannot finish in time, so each ends
+	// at its deadline with a partial answer: how late the answers come,
+	// and the goroutines at the moment the searches end.
+	Deadline = "deadline"
 	// Overlap is a crowd whose users search overlapping hotels for the
 	// same stay, with the engine's rate cache, coalescing and cross-search
 	// batching on; OverlapPlain is the same with them off.
@@ -59,7 +66,7 @@ const (
 )
 
 // ScenarioNames lists the scenarios in the order they run.
-var ScenarioNames = []string{Scaling, Mixed, Crowd, Overload, Overlap, OverlapPlain}
+var ScenarioNames = []string{Scaling, Mixed, Crowd, Overload, Deadline, Overlap, OverlapPlain}
 
 // Scenario is one load shape on one sandbox setting.
 type Scenario struct {
@@ -84,6 +91,13 @@ type Scenario struct {
 	// Plain runs the engine without its rate cache, coalescing and
 	// cross-search batching.
 	Plain bool
+	// PartialExpected says searches are meant to end at their deadline
+	// with a partial answer: such answers count as partial, not as
+	// errors.
+	PartialExpected bool
+	// SampleEvery is how often goroutines and memory are sampled during a
+	// step (default 10 ms).
+	SampleEvery time.Duration
 }
 
 // pick returns the stay and hotels of search i of a step.
@@ -168,16 +182,26 @@ type Result struct {
 	FloorMS         float64 `json:"floor_ms"`
 	MakespanFloorMS float64 `json:"makespan_floor_ms,omitempty"`
 	WallMS          float64 `json:"wall_ms"`
-	// Complete searches had every hotel from every vendor; Errors are the
-	// others that were not shed (incomplete or failed); Shed were refused
-	// by the service (code overloaded or unavailable); NotSent arrivals
-	// the generator dropped because too many searches were outstanding.
+	// Complete searches had every hotel from every vendor; Partial (only
+	// where the scenario expects partial answers, deadline) were answered
+	// at their deadline without every hotel but with no vendor failed (the
+	// engine: no vendor status failed; a baseline: every call it lost
+	// ended with the search's deadline); Errors are the others that were not shed (incomplete
+	// or failed); Shed were refused by the service (code overloaded or
+	// unavailable); NotSent arrivals the generator dropped because too many
+	// searches were outstanding.
 	Complete      int     `json:"complete"`
+	Partial       int     `json:"partial"`
 	Errors        int     `json:"errors"`
 	Shed          int     `json:"shed"`
 	NotSent       int     `json:"not_sent"`
 	AcceptedP50MS float64 `json:"accepted_p50_ms"`
 	AcceptedP99MS float64 `json:"accepted_p99_ms"`
+	// Lateness of every search (shed ones included): how long after its
+	// deadline (the time it was sent plus its timeout) its answer was
+	// fully received, 0 for an answer before the deadline.
+	LatenessP99MS float64 `json:"lateness_p99_ms"`
+	LatenessMaxMS float64 `json:"lateness_max_ms"`
 	// Per vendor, from the sandbox's statistics (reset before the step):
 	// availability calls, 429s sent, and the most calls in service at once.
 	VendorCalls        map[string]int64 `json:"vendor_calls"`
@@ -189,6 +213,14 @@ type Result struct {
 	PeakGoroutines int     `json:"peak_goroutines"`
 	IdleGoroutines int     `json:"idle_goroutines"`
 	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	// ConcurrentSearches is the most searches the load generator had in
+	// progress at once (1 for searches one after another).
+	ConcurrentSearches int `json:"concurrent_searches"`
+	// GoroutineBound is the stated bound on PeakGoroutines for in-process
+	// workers (see goroutineBound), and Bounded whether the peak stayed
+	// within it; both are absent for the baselines and remote runs.
+	GoroutineBound int   `json:"goroutine_bound,omitempty"`
+	Bounded        *bool `json:"bounded,omitempty"`
 	// ErrorSamples are up to three distinct error messages.
 	ErrorSamples []string `json:"error_samples,omitempty"`
 }
@@ -315,6 +347,9 @@ func hotelsFor(i, n int) []string {
 func runScenario(ctx context.Context, e *env, sc Scenario, strategies []string, keys *keyspace, log *slog.Logger) ([]Result, error) {
 	var out []Result
 	for _, strategy := range strategies {
+		if !slices.ContainsFunc(sc.Steps, func(st Step) bool { return st.Strategy == "" || st.Strategy == strategy }) {
+			continue // nothing to measure: no warm-up either
+		}
 		var s searcher
 		var nv *naive
 		if strategy == Workers {
@@ -384,7 +419,8 @@ func Capacity(cfg sandbox.Config, n int, vendors ...string) float64 {
 }
 
 type record struct {
-	latency time.Duration
+	latency time.Duration // from the scheduled arrival to the answer
+	late    time.Duration // past the deadline (sent + timeout), or 0
 	a       answer
 }
 
@@ -399,7 +435,11 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 	runtime.GC()
 	debug.FreeOSMemory()
 	idle := runtime.NumGoroutine()
-	smp, remoteIdle := e.startSampler(strategy)
+	every := sc.SampleEvery
+	if every <= 0 {
+		every = 10 * time.Millisecond
+	}
+	smp, remoteIdle := e.startSampler(strategy, every)
 	if remoteIdle > 0 {
 		idle = remoteIdle
 	}
@@ -410,10 +450,12 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 	)
 	do := func(ctx context.Context, i int, due time.Time) {
 		stay, hotels := sc.pick(keys, i, st.Hotels)
+		sent := time.Now()
 		a := s.search(ctx, request{hotels: hotels, vendors: sc.Vendors, stay: stay, timeout: sc.Timeout})
-		lat := time.Since(due)
+		end := time.Now()
+		rec := record{latency: end.Sub(due), late: max(0, end.Sub(sent.Add(sc.Timeout))), a: a}
 		mu.Lock()
-		recs = append(recs, record{lat, a})
+		recs = append(recs, rec)
 		mu.Unlock()
 	}
 	start := time.Now()
@@ -422,6 +464,7 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 		r.Users = st.Users
 		g := Generate(ctx, Schedule{Count: st.Users, MaxOutstanding: st.Users}, do)
 		r.NotSent = g.Dropped
+		r.ConcurrentSearches = g.PeakOutstanding
 		r.MakespanFloorMS = ms(sandbox.SearchFloor(sc.Sandbox, st.Users*st.Hotels, sc.Vendors...))
 	case st.Rate > 0:
 		r.OfferedRPS = math.Round(st.Rate*100) / 100
@@ -433,7 +476,9 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 		bound := int(math.Ceil(st.Rate*sc.Timeout.Seconds()*1.5)) + 64
 		g := Generate(ctx, Schedule{Rate: st.Rate, Count: n, MaxOutstanding: bound}, do)
 		r.NotSent = g.Dropped
+		r.ConcurrentSearches = g.PeakOutstanding
 	default:
+		r.ConcurrentSearches = 1
 		for i := range st.Searches {
 			if ctx.Err() != nil {
 				break
@@ -444,6 +489,12 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 	r.WallMS = ms(time.Since(start))
 	r.PeakGoroutines, r.PeakRSSMB = smp.stop()
 	r.IdleGoroutines = idle
+	if strategy == Workers {
+		if b := e.goroutineBound(idle, r.ConcurrentSearches); b > 0 {
+			ok := r.PeakGoroutines <= b
+			r.GoroutineBound, r.Bounded = b, &ok
+		}
+	}
 
 	stats, err := e.stats.Stats(ctx)
 	if err != nil {
@@ -457,22 +508,28 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 		r.PeakVendorInflight[v] = vs.PeakInService
 	}
 
-	var all, accepted []time.Duration
+	var all, accepted, late []time.Duration
 	seen := map[string]bool{}
 	for _, rec := range recs {
 		r.Searches++
 		all = append(all, rec.latency)
+		late = append(late, rec.late)
+		partial := false
 		switch {
 		case rec.a.shed:
 			r.Shed++
 		case rec.a.complete:
 			r.Complete++
 			accepted = append(accepted, rec.latency)
+		case sc.PartialExpected && rec.a.partial:
+			r.Partial++
+			partial = true
+			accepted = append(accepted, rec.latency)
 		default:
 			r.Errors++
 			accepted = append(accepted, rec.latency)
 		}
-		if rec.a.err != nil && len(r.ErrorSamples) < 3 {
+		if rec.a.err != nil && !partial && len(r.ErrorSamples) < 3 {
 			msg := rec.a.err.Error()
 			if len(msg) > 200 {
 				msg = msg[:200] + "..."
@@ -486,6 +543,8 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 	sm := Summarize(all)
 	r.P50MS, r.P95MS, r.P99MS, r.MeanMS, r.MaxMS = ms(sm.P50), ms(sm.P95), ms(sm.P99), ms(sm.Mean), ms(sm.Max)
 	r.AcceptedP50MS, r.AcceptedP99MS = ms(Percentile(accepted, 50)), ms(Percentile(accepted, 99))
+	lsm := Summarize(late)
+	r.LatenessP99MS, r.LatenessMaxMS = ms(lsm.P99), ms(lsm.Max)
 	return r, nil
 }
 
@@ -513,13 +572,14 @@ func fixed(cfg sandbox.Config) sandbox.Config {
 	return cfg
 }
 
-// DefaultScenarios returns the four scenarios, quick or full.
+// DefaultScenarios returns the scenarios of ScenarioNames, quick or full.
 //
 // Quick (under two minutes on two cores, baselines included): scaling keeps
 // the default solo vendor (C=16, 40 ms) because its acceptance is stated
 // for it; the other scenarios run the default vendors four times faster
 // (latencies / 4, rps x 4); sequential is capped at 100 hotels per search,
-// since it takes N x 40 ms.
+// since it takes N x 40 ms. The deadline scenario is the same in both: it
+// lasts about a second.
 func DefaultScenarios(quick bool) []Scenario {
 	def := fixed(sandbox.DefaultConfig())
 	fast := def
@@ -598,6 +658,7 @@ func DefaultScenarios(quick bool) []Scenario {
 		Steps: ovSteps,
 		Notes: []string{"Shed: answers with code overloaded or unavailable (HTTP 429/503). accepted_p99_ms is the p99 of the searches that were not shed."},
 	}
+	deadline := deadlineScenario(deadlineUsers, deadlineHotels, deadlineConcurrency, deadlineLatency, deadlineTimeout)
 	if quick {
 		scaling.Notes = append(scaling.Notes, capNote)
 		mixed.Notes = append(mixed.Notes, capNote, "Quick mode: vendors four times faster than the defaults (latencies / 4, rps x 4).")
@@ -615,5 +676,50 @@ func DefaultScenarios(quick bool) []Scenario {
 	plain := overlap
 	plain.Name, plain.Plain = OverlapPlain, true
 	plain.Title = "the same crowd with the rate cache, coalescing and batching off"
-	return []Scenario{scaling, mixed, crowd, overload, overlap, plain}
+	return []Scenario{scaling, mixed, crowd, overload, deadline, overlap, plain}
+}
+
+// The deadline scenario's shape: deadlineUsers searches of
+// deadlineHotels hotels each, all at once, on solo with
+// deadlineConcurrency slots of deadlineLatency, under deadlineTimeout. One
+// search alone needs ceil(1000/8) x 50 ms = 6.25 s, so every search ends at
+// its deadline.
+const (
+	deadlineUsers       = 10
+	deadlineHotels      = 1000
+	deadlineConcurrency = 8
+	deadlineLatency     = 50 * time.Millisecond
+	deadlineTimeout     = 300 * time.Millisecond
+)
+
+// deadlineScenario: users searches of hotels hotels at once on solo with
+// concurrency slots of latency each, under timeout, so that (with
+// ceil(hotels/concurrency) x latency well past timeout) each search ends at
+// its deadline with a partial answer. Workers, and goroutine-per-hotel for
+// comparison; sequential would only make timeout/latency calls per search.
+// Goroutines are sampled every millisecond, since what matters is the
+// moment the searches end.
+func deadlineScenario(users, hotels, concurrency int, latency, timeout time.Duration) Scenario {
+	cfg := fixed(sandbox.DefaultConfig())
+	cfg.Vendors.Solo.Latency.Base = latency
+	cfg.Vendors.Solo.Latency.PerHotel = 0
+	cfg.Vendors.Solo.Concurrency = concurrency
+	floor := sandbox.SearchFloor(cfg, hotels, sandbox.Solo)
+	return Scenario{
+		Name: Deadline,
+		Title: fmt.Sprintf("%d users start a search of %d hotels on solo (C=%d, L=%s fixed) at the same moment, each with a %s deadline",
+			users, hotels, concurrency, latency, timeout),
+		Sandbox: cfg, Vendors: []string{sandbox.Solo}, Timeout: timeout,
+		Steps: []Step{
+			{Strategy: Workers, Hotels: hotels, Users: users},
+			{Strategy: GoroutinePerHotel, Hotels: hotels, Users: users},
+		},
+		PartialExpected: true,
+		SampleEvery:     time.Millisecond,
+		Notes: []string{
+			fmt.Sprintf("One search alone needs %s (its floor), far past the %s deadline: every search accepted is meant to end at its deadline with a partial answer, counted as partial, not as an error. Searches the service refuses for load are counted as shed. A baseline search counts as partial only if every call it lost ended with the search's deadline (a 429 or another failure makes it an error).", floor, timeout),
+			"Lateness is how long after its deadline (sent + timeout) each answer was fully received. Goroutines are sampled every millisecond here, to catch the moment the searches end.",
+			"Sequential does not run: it would make a handful of calls per search before the deadline.",
+		},
+	}
 }

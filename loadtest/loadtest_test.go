@@ -144,7 +144,8 @@ func TestResultsJSONShape(t *testing.T) {
 		Scenario: Scaling, Strategy: Workers, Hotels: 100, Vendors: []string{"solo"}, Searches: 3,
 		P50MS: 281.2, P95MS: 283, P99MS: 283, FloorMS: 280,
 		VendorCalls: map[string]int64{"solo": 300}, Vendor429: map[string]int64{"solo": 0}, PeakVendorInflight: map[string]int64{"solo": 16},
-		PeakGoroutines: 80, PeakRSSMB: 40.5,
+		PeakGoroutines: 80, PeakRSSMB: 40.5, LatenessP99MS: 1.5, LatenessMaxMS: 2.5, ConcurrentSearches: 1,
+		GoroutineBound: 120, Bounded: new(true),
 	}
 	if err := WriteResults(&buf, []Result{r}); err != nil {
 		t.Fatal(err)
@@ -164,7 +165,9 @@ func TestResultsJSONShape(t *testing.T) {
 		{"p50_ms", "number"}, {"p95_ms", "number"}, {"p99_ms", "number"}, {"floor_ms", "number"},
 		{"vendor_calls", "object"}, {"vendor_429", "object"}, {"peak_vendor_inflight", "object"},
 		{"peak_goroutines", "number"}, {"peak_rss_mb", "number"}, {"errors", "number"},
-		{"shed", "number"}, {"accepted_p99_ms", "number"},
+		{"shed", "number"}, {"accepted_p99_ms", "number"}, {"partial", "number"},
+		{"lateness_p99_ms", "number"}, {"lateness_max_ms", "number"}, {"concurrent_searches", "number"},
+		{"goroutine_bound", "number"}, {"bounded", "bool"},
 	} {
 		v, ok := got[0][tt.key]
 		if !ok {
@@ -179,6 +182,8 @@ func TestResultsJSONShape(t *testing.T) {
 			kind = "number"
 		case map[string]any:
 			kind = "object"
+		case bool:
+			kind = "bool"
 		}
 		if kind != tt.kind {
 			t.Errorf("%q is %T, want a %s", tt.key, v, tt.kind)
@@ -315,6 +320,110 @@ func TestEndToEnd(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, p))
 		if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
 			t.Errorf("%s: not a PNG (%v)", p, err)
+		}
+	}
+}
+
+// TestDeadlineScenario runs the deadline scenario scaled down (3 searches
+// of 200 hotels on solo with C=4 and 20 ms, so one search alone needs 1 s,
+// under a 100 ms deadline) and checks that partial answers are not errors
+// and that lateness and the goroutine bound are reported. Timing bounds
+// are generous: they only catch an answer that never came.
+func TestDeadlineScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	const users, hotels, timeout = 3, 200, 100 * time.Millisecond
+	sc := deadlineScenario(users, hotels, 4, 20*time.Millisecond, timeout)
+	rep, err := Run(context.Background(), Options{Scenarios: []Scenario{sc}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Result{}
+	for _, r := range rep.Results {
+		got[r.Strategy] = r
+	}
+	if len(rep.Results) != 2 || got[Workers].Strategy == "" || got[GoroutinePerHotel].Strategy == "" {
+		t.Fatalf("want one workers and one goroutine-per-hotel result (no sequential), got %+v", rep.Results)
+	}
+	for _, r := range rep.Results {
+		if r.Searches != users || r.ConcurrentSearches < 1 || r.ConcurrentSearches > users {
+			t.Errorf("%s: %d searches, %d at once", r.Strategy, r.Searches, r.ConcurrentSearches)
+		}
+		// The engine may shed the searches that find the first one's
+		// work queued; every other one ends at its deadline.
+		if r.Complete != 0 || r.Errors != 0 || r.Partial < 1 || r.Partial+r.Shed != r.Searches {
+			t.Errorf("%s: %d complete, %d partial, %d shed, %d errors of %d: %v", r.Strategy, r.Complete, r.Partial, r.Shed, r.Errors, r.Searches, r.ErrorSamples)
+		}
+		if r.LatenessMaxMS <= 0 || r.LatenessP99MS <= 0 || r.LatenessP99MS > r.LatenessMaxMS || r.LatenessMaxMS > 20_000 {
+			t.Errorf("%s: lateness p99 %v ms, max %v ms", r.Strategy, r.LatenessP99MS, r.LatenessMaxMS)
+		}
+		if r.MaxMS < ms(timeout) {
+			t.Errorf("%s: slowest answer %v ms, before the %v deadline", r.Strategy, r.MaxMS, timeout)
+		}
+		if r.PeakGoroutines == 0 {
+			t.Errorf("%s: no goroutines seen", r.Strategy)
+		}
+	}
+	w := got[Workers]
+	// The bound counts, beyond what was there before, the engine's own
+	// bound: at least a loader and a connection per vendor.
+	if w.GoroutineBound <= w.IdleGoroutines+len(sandbox.VendorNames) || w.Bounded == nil || *w.Bounded != (w.PeakGoroutines <= w.GoroutineBound) {
+		t.Errorf("workers: bound %d, bounded %v, peak %d, idle %d", w.GoroutineBound, w.Bounded, w.PeakGoroutines, w.IdleGoroutines)
+	}
+	if b := got[GoroutinePerHotel]; b.GoroutineBound != 0 || b.Bounded != nil {
+		t.Errorf("a baseline has a bound: %d %v", b.GoroutineBound, b.Bounded)
+	}
+
+	dir := t.TempDir()
+	if err := WriteFiles(dir, rep); err != nil {
+		t.Fatal(err)
+	}
+	var back []map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &back)
+	}
+	if err != nil || len(back) != 2 {
+		t.Fatalf("results.json: %d results, %v", len(back), err)
+	}
+	for _, key := range []string{"lateness_p99_ms", "lateness_max_ms", "goroutine_bound", "bounded", "partial", "concurrent_searches"} {
+		if _, ok := back[0][key]; !ok {
+			t.Errorf("results.json: workers lacks %q", key)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"## deadline", "| partial |", "| lateness p99 ms | lateness max ms |", "| goroutine bound | bounded |",
+		"- deadline, workers:", "deadline lateness p99", "Goroutine bound = goroutines before the step"} {
+		if !strings.Contains(string(md), s) {
+			t.Errorf("report.md lacks %q", s)
+		}
+	}
+}
+
+func TestDefaultScenariosHaveDeadline(t *testing.T) {
+	for _, quick := range []bool{true, false} {
+		var names []string
+		for _, sc := range DefaultScenarios(quick) {
+			names = append(names, sc.Name)
+			if sc.Name != Deadline {
+				continue
+			}
+			solo := sc.Sandbox.Vendors.Solo
+			if solo.Concurrency != 8 || solo.Latency.Base != 50*time.Millisecond || solo.Latency.Jitter != "none" || sc.Timeout != 300*time.Millisecond || !sc.PartialExpected {
+				t.Errorf("quick %v: deadline scenario %+v", quick, sc)
+			}
+			for _, st := range sc.Steps {
+				if st.Users != 10 || st.Hotels != 1000 || st.Strategy == Sequential || st.Strategy == "" {
+					t.Errorf("quick %v: deadline step %+v", quick, st)
+				}
+			}
+		}
+		if strings.Join(names, ",") != strings.Join(ScenarioNames, ",") {
+			t.Errorf("quick %v: scenarios %v, want %v", quick, names, ScenarioNames)
 		}
 	}
 }

@@ -189,9 +189,9 @@ func (nv *naiveVendor) dropToken(c hotelrates.Credential) {
 // each vendor's hotels in batches of its MaxBatch (one hotel per call for a
 // single-hotel vendor). A failed call does not stop it: the next batch
 // still gets its chance within the deadline. The answer says whether every
-// call succeeded.
+// call succeeded, or else whether only the deadline cut the search short.
 func (n *naive) sequentialSearch(ctx context.Context, req request) answer {
-	calls, failed := 0, 0
+	calls, failed, hard := 0, 0, 0
 	var firstErr error
 	for _, name := range req.vendors {
 		nv := n.vendors[name]
@@ -201,25 +201,32 @@ func (n *naive) sequentialSearch(ctx context.Context, req request) answer {
 		b := max(1, nv.info.MaxBatch)
 		for i := 0; i < len(req.hotels); i += b {
 			if ctx.Err() != nil {
-				return answer{calls: calls, failed: failed + 1, err: firstErrOr(firstErr, context.Cause(ctx))}
+				return answer{calls: calls, failed: failed + 1, partial: hard == 0, err: firstErrOr(firstErr, context.Cause(ctx))}
 			}
 			_, err := n.fetch(ctx, name, req.hotels[i:min(i+b, len(req.hotels))], req.stay)
 			calls++
 			if err != nil {
 				failed++
+				if ctx.Err() == nil {
+					hard++
+				}
 				firstErr = firstErrOr(firstErr, err)
 			}
 		}
 	}
-	return answer{complete: failed == 0, calls: calls, failed: failed, err: firstErr}
+	return answer{complete: failed == 0, partial: failed > 0 && hard == 0, calls: calls, failed: failed, err: firstErr}
 }
 
 // goroutinePerHotelSearch starts one goroutine per hotel and vendor
 // (unbounded), each making one single-hotel call, with the results on a
 // channel buffered for all of them; it returns when all have reported
-// (each is bounded by ctx).
+// (each is bounded by ctx). A call that failed once ctx had ended was cut
+// off by the deadline; the answer is partial if every failed call was.
 func (n *naive) goroutinePerHotelSearch(ctx context.Context, req request) answer {
-	type res struct{ err error }
+	type res struct {
+		err  error
+		late bool // failed after the search's deadline
+	}
 	results := make(chan res, len(req.hotels)*len(req.vendors))
 	for _, name := range req.vendors {
 		if n.vendors[name] == nil {
@@ -230,20 +237,28 @@ func (n *naive) goroutinePerHotelSearch(ctx context.Context, req request) answer
 		for _, h := range req.hotels {
 			go func() {
 				_, err := n.fetch(ctx, name, []string{h}, req.stay)
-				results <- res{err: err}
+				results <- res{err: err, late: err != nil && ctx.Err() != nil}
 			}()
 		}
 	}
 	a := answer{}
+	hard := 0
 	for range cap(results) {
 		r := <-results
 		a.calls++
 		if r.err != nil {
 			a.failed++
+			if !r.late {
+				if hard == 0 {
+					a.err = r.err // a failure of its own says more than the deadline
+				}
+				hard++
+			}
 			a.err = firstErrOr(a.err, r.err)
 		}
 	}
 	a.complete = a.failed == 0
+	a.partial = a.failed > 0 && hard == 0
 	return a
 }
 

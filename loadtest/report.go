@@ -424,6 +424,12 @@ func writeMarkdown(w io.Writer, rep *Report, plots []string) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every search asks a stay and hotels no other search of the run asks, so the engine's rate cache, coalescing and cross-search batching cannot stand in for vendor work: all strategies do the same vendor work, and the floor applies. Each strategy warms up (token, sessions, connections) with one unmeasured search before its runs.")
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Deadline lateness (lateness p99 and max, over every search of a run) is how long after its deadline, the time it was sent plus its timeout, a search's answer was fully received: 0 for an answer before the deadline.")
+	fmt.Fprintln(w)
+	if slices.ContainsFunc(rep.Results, func(r Result) bool { return r.GoroutineBound > 0 }) {
+		fmt.Fprintln(w, capitalize(boundFormula)+" `bounded` says whether the peak goroutines stayed within it (sampled every 10 ms unless a scenario says otherwise).")
+		fmt.Fprintln(w)
+	}
 	writeAcceptance(w, rep)
 	for _, sc := range rep.Scenarios {
 		rs := filter(rep.Results, func(r Result) bool { return r.Scenario == sc.Name })
@@ -530,11 +536,25 @@ func writeTable(w io.Writer, sc Scenario, rs []Result) {
 	if crowd {
 		cols = append(cols, "makespan floor ms", "wall ms")
 	}
-	cols = append(cols, "complete", "errors")
+	cols = append(cols, "complete")
+	if sc.PartialExpected {
+		cols = append(cols, "partial")
+	}
+	cols = append(cols, "errors")
 	if load {
 		cols = append(cols, "shed", "not sent", "accepted p50 ms", "accepted p99 ms")
 	}
-	cols = append(cols, "vendor calls"+vh, "vendor 429"+vh, "peak in service"+vh, "peak goroutines (idle)", "peak RSS MB")
+	// Searches at once: deadline lateness, and goroutines against the
+	// stated bound.
+	concurrent := load || crowd
+	if concurrent {
+		cols = append(cols, "lateness p99 ms", "lateness max ms")
+	}
+	cols = append(cols, "vendor calls"+vh, "vendor 429"+vh, "peak in service"+vh, "peak goroutines (idle)")
+	if concurrent {
+		cols = append(cols, "goroutine bound", "bounded")
+	}
+	cols = append(cols, "peak RSS MB")
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
 	for _, r := range rs {
 		ratio := "-"
@@ -552,12 +572,24 @@ func writeTable(w io.Writer, sc Scenario, rs []Result) {
 		if crowd {
 			row = append(row, f1(r.MakespanFloorMS), f1(r.WallMS))
 		}
-		row = append(row, fmt.Sprint(r.Complete), fmt.Sprint(r.Errors))
+		row = append(row, fmt.Sprint(r.Complete))
+		if sc.PartialExpected {
+			row = append(row, fmt.Sprint(r.Partial))
+		}
+		row = append(row, fmt.Sprint(r.Errors))
 		if load {
 			row = append(row, fmt.Sprint(r.Shed), fmt.Sprint(r.NotSent), f1(r.AcceptedP50MS), f1(r.AcceptedP99MS))
 		}
+		if concurrent {
+			row = append(row, f1(r.LatenessP99MS), f1(r.LatenessMaxMS))
+		}
 		row = append(row, perVendor(r.VendorCalls, sc.Vendors), perVendor(r.Vendor429, sc.Vendors), perVendor(r.PeakVendorInflight, sc.Vendors),
-			fmt.Sprintf("%d (%d)", r.PeakGoroutines, r.IdleGoroutines), f1(r.PeakRSSMB))
+			fmt.Sprintf("%d (%d)", r.PeakGoroutines, r.IdleGoroutines))
+		if concurrent {
+			bound, ok := boundCells(r)
+			row = append(row, bound, ok)
+		}
+		row = append(row, f1(r.PeakRSSMB))
 		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 	}
 	fmt.Fprintln(w)
@@ -565,22 +597,25 @@ func writeTable(w io.Writer, sc Scenario, rs []Result) {
 
 func f1(v float64) string { return fmt.Sprintf("%.1f", v) }
 
-// GoroutineBound is the stated bound on the workers' goroutines while
-// users searches run: what was there before, per search in flight one
-// caller goroutine plus the HTTP front door's (client read and write
-// loops, server connection and its background reader: perUser in all), per vendor its pool maximum
-// of loaders, three goroutines per vendor connection (the engine's
-// transport read and write loops and the sandbox's connection), a queue
-// worker and a token manager, and a small constant for auth calls, timers
-// and the archive.
-func GoroutineBound(idle, users, perUser int, cfg sandbox.Config, vendors []string) int {
-	n := idle + users*perUser + 32
-	for _, v := range vendors {
-		if vc := cfg.Vendors.Get(v); vc != nil {
-			n += vc.Concurrency*4 + 2
-		}
+// boundCells are a result's goroutine bound and whether the peak stayed
+// within it, "-" where there is no bound (baselines, remote runs).
+func boundCells(r Result) (bound, ok string) {
+	if r.GoroutineBound == 0 || r.Bounded == nil {
+		return "-", "-"
 	}
-	return n
+	if *r.Bounded {
+		return fmt.Sprint(r.GoroutineBound), "yes"
+	}
+	return fmt.Sprint(r.GoroutineBound), "no"
+}
+
+// boundText is the peak goroutines against the bound, for the key figures.
+func boundText(r Result) string {
+	bound, ok := boundCells(r)
+	if bound == "-" {
+		return fmt.Sprintf("peak goroutines %d (no bound: not in-process workers)", r.PeakGoroutines)
+	}
+	return fmt.Sprintf("peak goroutines %d against the bound %s (%d concurrent searches): %s", r.PeakGoroutines, bound, r.ConcurrentSearches, verdict(ok == "yes"))
 }
 
 func writeAcceptance(w io.Writer, rep *Report) {
@@ -595,16 +630,23 @@ func writeAcceptance(w io.Writer, rep *Report) {
 		if r.Scenario != Crowd {
 			continue
 		}
-		sc, _ := findScenario(rep, Crowd)
-		line := fmt.Sprintf("- crowd, %s: mean %.1f ms, p99 %.1f ms, vendor 429s %d, peak goroutines %d (idle %d), peak RSS %.1f MB, errors %d",
-			r.Strategy, r.MeanMS, r.P99MS, sum(r.Vendor429), r.PeakGoroutines, r.IdleGoroutines, r.PeakRSSMB, r.Errors)
+		line := fmt.Sprintf("- crowd, %s: mean %.1f ms, p99 %.1f ms, vendor 429s %d, peak goroutines %d (idle %d), peak RSS %.1f MB, errors %d, deadline lateness p99 %.1f ms, max %.1f ms",
+			r.Strategy, r.MeanMS, r.P99MS, sum(r.Vendor429), r.PeakGoroutines, r.IdleGoroutines, r.PeakRSSMB, r.Errors, r.LatenessP99MS, r.LatenessMaxMS)
 		if r.Strategy == Workers {
-			perUser := 5
-			if strings.Contains(rep.Mode, "directly") {
-				perUser = 1
-			}
-			bound := GoroutineBound(r.IdleGoroutines, r.Users, perUser, sc.Sandbox, sc.Vendors)
-			line += fmt.Sprintf("; zero 429s: %s; goroutines within the bound %d: %s", verdict(sum(r.Vendor429) == 0), bound, verdict(r.PeakGoroutines <= bound))
+			line += fmt.Sprintf("; zero 429s: %s; %s", verdict(sum(r.Vendor429) == 0), boundText(r))
+		}
+		lines = append(lines, line)
+	}
+	for _, r := range rep.Results {
+		if r.Scenario != Deadline {
+			continue
+		}
+		line := fmt.Sprintf("- deadline, %s: %d searches of %d hotels, %d complete, %d partial, %d errors, %d shed; deadline lateness p99 %.1f ms, max %.1f ms; vendor 429s %d",
+			r.Strategy, r.Searches, r.Hotels, r.Complete, r.Partial, r.Errors, r.Shed, r.LatenessP99MS, r.LatenessMaxMS, sum(r.Vendor429))
+		if r.Strategy == Workers {
+			line += "; " + boundText(r)
+		} else {
+			line += fmt.Sprintf("; peak goroutines %d", r.PeakGoroutines)
 		}
 		lines = append(lines, line)
 	}
@@ -616,8 +658,12 @@ func writeAcceptance(w io.Writer, rep *Report) {
 	}
 	for _, r := range rep.Results {
 		if r.Scenario == Overload && r.OfferedLoad > 1 {
-			lines = append(lines, fmt.Sprintf("- overload, %s at %.2fx capacity: %d searches, %d shed, %d not sent, %d errors, accepted p99 %.1f ms, vendor 429s %d",
-				r.Strategy, r.OfferedLoad, r.Searches, r.Shed, r.NotSent, r.Errors, r.AcceptedP99MS, sum(r.Vendor429)))
+			line := fmt.Sprintf("- overload, %s at %.2fx capacity: %d searches, %d shed, %d not sent, %d errors, accepted p99 %.1f ms, vendor 429s %d, deadline lateness p99 %.1f ms, max %.1f ms",
+				r.Strategy, r.OfferedLoad, r.Searches, r.Shed, r.NotSent, r.Errors, r.AcceptedP99MS, sum(r.Vendor429), r.LatenessP99MS, r.LatenessMaxMS)
+			if r.Strategy == Workers {
+				line += "; " + boundText(r)
+			}
+			lines = append(lines, line)
 		}
 	}
 	if len(lines) == 0 {
@@ -629,10 +675,6 @@ func writeAcceptance(w io.Writer, rep *Report) {
 		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintln(w)
-	if slices.ContainsFunc(rep.Results, func(r Result) bool { return r.Scenario == Crowd && r.Strategy == Workers }) {
-		fmt.Fprintln(w, "The goroutine bound for workers is: idle goroutines + 5 per concurrent search (caller, HTTP client read and write loops, server connection and its background reader; 1 when calling the engine directly) + per vendor 4 x its concurrency (loader, engine transport read and write loops, sandbox connection) + 2 (queue worker, token manager) + 32.")
-		fmt.Fprintln(w)
-	}
 }
 
 func verdict(ok bool) string {

@@ -37,6 +37,7 @@ type request struct {
 // answer is how one search ended.
 type answer struct {
 	complete bool  // every vendor answered for every hotel
+	partial  bool  // an answer without every hotel, cut off by the deadline only
 	shed     bool  // the service refused it (overloaded or unavailable)
 	calls    int   // vendor calls (baselines)
 	failed   int   // failed vendor calls (baselines)
@@ -113,11 +114,23 @@ func (w *httpWorkers) search(ctx context.Context, req request) answer {
 	case err != nil:
 		return answer{err: err}
 	}
-	a := answer{complete: sum.Complete}
+	a := answer{complete: sum.Complete, partial: !sum.Complete && cutShort(sum.Vendors)}
 	if !sum.Complete {
 		a.err = incompleteError(sum.Vendors)
 	}
 	return a
+}
+
+// cutShort reports whether an incomplete answer is partial only, not
+// failed: no vendor has status failed (every vendor not ok is partial or
+// timeout, the statuses of a search the deadline cut short).
+func cutShort(vs []httpapi.VendorStatus) bool {
+	for _, v := range vs {
+		if v.Status == string(hotelrates.StatusFailed) {
+			return false
+		}
+	}
+	return true
 }
 
 func incompleteError(vs []httpapi.VendorStatus) error {
@@ -137,9 +150,10 @@ func (w directWorkers) search(ctx context.Context, req request) answer {
 	if err != nil {
 		return answer{shed: shedCode(string(hotelrates.ErrorCode(err))), err: err}
 	}
-	a := answer{complete: res.Complete}
+	vs := httpapi.VendorsFromResult(res.Vendors)
+	a := answer{complete: res.Complete, partial: !res.Complete && cutShort(vs)}
 	if !res.Complete {
-		a.err = incompleteError(httpapi.VendorsFromResult(res.Vendors))
+		a.err = incompleteError(vs)
 	}
 	return a
 }
@@ -293,6 +307,8 @@ func parseProcessMetrics(r io.Reader) (goroutines, rss float64) {
 // how to sample the process under test.
 type env struct {
 	workers     searcher
+	eng         *engine.Engine // the embedded engine; nil for a remote service
+	direct      bool           // workers call eng directly, without HTTP
 	adapters    []hotelrates.Vendor
 	stats       statsSource
 	sampleLocal bool   // the service runs in this process
@@ -311,13 +327,61 @@ func (e *env) close() {
 // startSampler samples the process the strategy's work runs in: this one
 // for the baselines and the embedded service, the server for a remote
 // service's workers.
-func (e *env) startSampler(strategy string) (procSampler, int) {
+func (e *env) startSampler(strategy string, every time.Duration) (procSampler, int) {
 	if strategy == Workers && !e.sampleLocal {
 		s := startRemoteSampler(e.metricsURL, e.hc, 200*time.Millisecond)
 		g, _, _ := scrapeProcess(e.hc, e.metricsURL)
 		return s, g
 	}
-	return startSampler(10 * time.Millisecond), 0
+	return startSampler(every), 0
+}
+
+// Goroutines the harness adds to an in-process run, for goroutineBound.
+const (
+	// harnessPerSearch: the load generator's goroutine that runs the
+	// search (and, calling the engine directly, is the engine's caller).
+	harnessPerSearch = 1
+	// harnessPerRequest, through the HTTP front door, per request in
+	// progress: the load generator's HTTP client connection (read and
+	// write loops, 2) and the service's HTTP server connection (its serve
+	// loop and the background reader while the handler runs, 2).
+	harnessPerRequest = 4
+	// sandboxPerConn: the in-process sandbox's HTTP server, per
+	// connection the engine opens to it: its serve loop and the background
+	// reader while a call is in service.
+	sandboxPerConn = 2
+	// harnessFixed: the goroutine sampler started after the goroutines
+	// before the step were counted.
+	harnessFixed = 1
+)
+
+// boundFormula says how goroutineBound is computed, for the report.
+const boundFormula = "goroutine bound = goroutines before the step + the engine's own bound `(*engine.Engine).GoroutineBound(S)` for S concurrent searches + what the harness adds: 1 per concurrent search (the load generator's goroutine), through the HTTP front door 4 per concurrent request (the load generator's HTTP client connection: read and write loops; the service's HTTP server connection: serve loop and background reader, i.e. 2 per request for each HTTP end), per vendor of the engine 2 x (Concurrency + 2) for the in-process sandbox's server (serve loop and background reader per connection; the engine's own transport opens at most Concurrency + 2 connections per vendor), and 1 for the sampler. S is the most searches the load generator had in progress at once. Idle keep-alive connections are in the goroutines before the step. In-process workers only: the baselines and remote runs have no bound."
+
+// goroutineBound is the most goroutines this process should run while
+// searches searches of the in-process workers are in progress, given
+// before goroutines when the step began (see boundFormula):
+//
+//	before + eng.GoroutineBound(searches)
+//	       + harnessPerSearch x searches
+//	       + harnessPerRequest x searches           (HTTP front door only)
+//	       + sum over the engine's vendors of sandboxPerConn x (Concurrency + 2)
+//	       + harnessFixed
+//
+// It returns 0 (no bound) for a remote service, whose goroutines this
+// process does not see.
+func (e *env) goroutineBound(before, searches int) int {
+	if e.eng == nil {
+		return 0
+	}
+	n := before + e.eng.GoroutineBound(searches) + harnessPerSearch*searches + harnessFixed
+	if !e.direct {
+		n += harnessPerRequest * searches
+	}
+	for _, v := range e.eng.Vendors() {
+		n += sandboxPerConn * (v.Concurrency + 2)
+	}
+	return n
 }
 
 // serviceYAML is the embedded service's configuration for a scenario: the
@@ -373,6 +437,7 @@ func startEmbedded(sb sandbox.Config, timeout time.Duration, direct, plain bool,
 	})
 	e.stats = localStats{svc.Sim}
 	e.adapters = vendorsim.Clients(svc.Sim.URL(), sb)
+	e.eng, e.direct = svc.Engine, direct
 	if direct {
 		e.workers = directWorkers{svc.Engine}
 		return e, nil
