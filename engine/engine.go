@@ -89,6 +89,8 @@ type Engine struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
+	transports []*http.Transport // the engine's own, closed with it
+
 	searching atomic.Int64  // searches in progress
 	seq       atomic.Uint64 // the engine's own key for each search
 
@@ -171,7 +173,9 @@ func (e *Engine) newVendor(vc VendorConfig) (*vendorQueue, error) {
 	}
 	base := cfg.Transport
 	if base == nil {
-		base = NewTransport(cfg.Concurrency)
+		own := NewTransport(cfg.Concurrency)
+		e.transports = append(e.transports, own)
+		base = own
 	}
 	var rt http.RoundTripper = base
 	if e.opts.Recorder != nil {
@@ -268,6 +272,9 @@ func (e *Engine) Close(ctx context.Context) error {
 			if q.cache != nil {
 				q.cache.StopAllGoroutines()
 			}
+		}
+		for _, t := range e.transports {
+			t.CloseIdleConnections()
 		}
 		close(done)
 	}()

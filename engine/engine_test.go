@@ -658,7 +658,7 @@ func TestGoroutinesBoundedByConfiguration(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 100 {
 			wg.Go(func() {
-				hotels := sandbox.HotelIDs(1+i*100, 100+i*100)
+				hotels := sandbox.HotelIDs(1+i*20, 20+i*20)
 				res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay()})
 				if err != nil || !res.Complete {
 					t.Errorf("search %d: %v %+v", i, err, res.Vendors)
@@ -668,13 +668,13 @@ func TestGoroutinesBoundedByConfiguration(t *testing.T) {
 		wg.Wait()
 		close(stop)
 		sampler.Wait()
-		// 100 searching goroutines (the callers), the pools' maxima (16+4+4),
-		// per connection (at most one per loader, plus the auth calls') a
-		// client read and write loop and the in-process sandbox's server
-		// goroutine, and a constant. 10,000 hotel-searches would be 10,000
-		// goroutines in a goroutine-per-hotel design.
-		maxima := 16 + 4 + 4
-		bound := int64(base + 100 + maxima + 3*(maxima+4) + 50)
+		// 100 searching goroutines (the callers) and the sampler, the
+		// engine's own bound (pools' maxima, per-vendor constants, two per
+		// connection), and the in-process sandbox's goroutine per connection
+		// (at most Concurrency+2 per vendor). 2,000 hotel-searches would be
+		// 2,000 goroutines in a goroutine-per-hotel design.
+		conns := (16 + 2) + (4 + 2) + (4 + 2)
+		bound := int64(base + 100 + 1 + e.GoroutineBound(100) + conns)
 		if p := peak.Load(); p > bound {
 			t.Errorf("peak goroutines %d, bound %d (base %d)", p, bound, base)
 		}
