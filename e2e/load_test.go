@@ -184,3 +184,80 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	recs, _, _ := d.objects()
 	d.reconcile(recs, 0)
 }
+
+// Ten searches of 1,000 hotels that all end at their 300 ms deadline,
+// through the real service: every answer is a 200 with what arrived,
+// written by the deadline (a generous bound, so it holds with both cores
+// busy), and goroutines stay within the pools' bound, not one per hotel.
+func TestSearchesEndingAtTheirDeadlineAnswerOnTime(t *testing.T) {
+	d := deploy(t)
+	d.start()
+	const searches, hotels, timeoutMS = 10, 1000, 300
+	var (
+		wg               sync.WaitGroup
+		mu               sync.Mutex
+		latest           time.Duration
+		partial, answers int
+		peakGoroutines   float64
+	)
+	stop := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				n := d.metric("go_goroutines")
+				mu.Lock()
+				peakGoroutines = max(peakGoroutines, n)
+				mu.Unlock()
+			}
+		}
+	})
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	for i := range searches {
+		wg.Go(func() {
+			ids, _ := json.Marshal(sandbox.HotelIDs(1+i*hotels, (i+1)*hotels))
+			body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"2027-07-01","check_out":"2027-07-03","timeout_ms":%d,"fresh":true}`, ids, timeoutMS)
+			start := time.Now()
+			resp, err := client.Post(d.url+"/v1/search", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var out httpapi.SearchResponse
+			err = json.NewDecoder(resp.Body).Decode(&out)
+			el := time.Since(start)
+			mu.Lock()
+			defer mu.Unlock()
+			latest = max(latest, el)
+			if err != nil || resp.StatusCode != 200 || len(out.Hotels) != hotels {
+				t.Errorf("search %d: HTTP %d, %d hotels, %v", i, resp.StatusCode, len(out.Hotels), err)
+				return
+			}
+			answers++
+			if !out.Complete {
+				partial++
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	sampler.Wait()
+	t.Logf("%d answers (%d partial), the last after %v; peak goroutines %.0f", answers, partial, latest, peakGoroutines)
+	if answers != searches || partial == 0 {
+		t.Errorf("%d answers, %d partial", answers, partial)
+	}
+	if latest > timeoutMS*time.Millisecond+time.Second {
+		t.Errorf("an answer came %v after the search was sent, its deadline was %d ms", latest, timeoutMS)
+	}
+	// The pools' maxima and connections (about 100 for the three vendors),
+	// a few per request in progress, the archive's and the runtime's own.
+	if peakGoroutines <= 0 || peakGoroutines > 250 {
+		t.Errorf("peak goroutines %.0f", peakGoroutines)
+	}
+	d.stop()
+}

@@ -432,6 +432,7 @@ func TestLateAnswersFillTheCacheAndReachJoinedSearches(t *testing.T) {
 		if !joined.Complete || joined.Vendors[0].HotelsAnswered != 50 || joined.Hotels[0].Sources[0].Shared != true {
 			t.Errorf("the search that joined the late call: %+v", joined.Vendors)
 		}
+		synctest.Wait() // the late calls answered at the same instant as the joined one
 		calls := sim.Stats()[sandbox.Bulk].RateCalls
 		again, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay()})
 		if err != nil || !again.Complete {
