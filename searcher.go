@@ -10,10 +10,11 @@ type Searcher interface {
 	// when the search's deadline passes, with what arrived: every hotel
 	// once, in the order of s.HotelIDs.
 	Search(ctx context.Context, s Search) (Result, error)
-	// Stream answers s like Search but passes each hotel to onHotel as
-	// soon as every vendor has answered for it; the Result returned last
-	// is the summary (Hotels nil).
-	Stream(ctx context.Context, s Search, onHotel func(HotelResult) error) (Result, error)
+	// Stream answers s like Search but passes hotels to onHotels as soon
+	// as every vendor has answered for them, those that completed together
+	// in one call (so a writer can flush once per call); the Result
+	// returned last is the summary (Hotels nil).
+	Stream(ctx context.Context, s Search, onHotels func([]HotelResult) error) (Result, error)
 	// Vendors returns a live view of every configured vendor.
 	Vendors() []VendorState
 	// Limits returns the limits searches are validated against.

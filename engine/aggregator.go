@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"hotelrates"
@@ -141,18 +143,20 @@ func (a *aggregator) finish(id string) hotelrates.HotelResult {
 // sortOffers orders offers cheapest first, then by vendor, room and board,
 // so results are deterministic.
 func sortOffers(o []hotelrates.Offer) {
-	sort.SliceStable(o, func(i, j int) bool {
-		a, b := o[i], o[j]
-		if a.Total.Minor != b.Total.Minor {
-			return a.Total.Minor < b.Total.Minor
+	if len(o) < 2 {
+		return
+	}
+	slices.SortStableFunc(o, func(a, b hotelrates.Offer) int {
+		if c := cmp.Compare(a.Total.Minor, b.Total.Minor); c != 0 {
+			return c
 		}
-		if a.Vendor != b.Vendor {
-			return a.Vendor < b.Vendor
+		if c := strings.Compare(a.Vendor, b.Vendor); c != 0 {
+			return c
 		}
-		if a.Room != b.Room {
-			return a.Room < b.Room
+		if c := strings.Compare(a.Room, b.Room); c != 0 {
+			return c
 		}
-		return a.Board < b.Board
+		return strings.Compare(a.Board, b.Board)
 	})
 }
 

@@ -2,10 +2,12 @@ package engine_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"hotelrates"
+	"hotelrates/engine"
 	"hotelrates/sandbox"
 )
 
@@ -15,7 +17,7 @@ import (
 // ceil(200/16)·40 ms = 520 ms. Expect ms/search within 10% of floor_ms.
 func BenchmarkSearch200(b *testing.B) {
 	cfg := sandbox.DefaultConfig()
-	sim := startSim(b, cfg)
+	sim := startLoopbackSim(b, cfg)
 	e := newEngine(b, sim, nil)
 	hotels := sandbox.HotelIDs(1, 200)
 	st := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-03-10"), CheckOut: hotelrates.MustDate("2027-03-12"), Adults: 2, Rooms: 1, Currency: "USD"}
@@ -45,7 +47,7 @@ func BenchmarkSearch200(b *testing.B) {
 // search without vendor work.
 func BenchmarkCachedSearch100(b *testing.B) {
 	cfg := sandbox.DefaultConfig()
-	sim := startSim(b, cfg)
+	sim := startLoopbackSim(b, cfg)
 	e := newEngine(b, sim, withCache(time.Hour))
 	hotels := sandbox.HotelIDs(1, 100)
 	st := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-03-10"), CheckOut: hotelrates.MustDate("2027-03-12"), Adults: 2, Rooms: 1, Currency: "USD"}
@@ -63,4 +65,44 @@ func BenchmarkCachedSearch100(b *testing.B) {
 	if sim.Stats()[sandbox.Solo].RateCalls != calls {
 		b.Fatal("the cached search called the vendor")
 	}
+}
+
+// BenchmarkSearchesEndingAtDeadline is ten searches of 1,000 hotels on a
+// single-hotel vendor (C=8, 50 ms, real HTTP on loopback) that all end at
+// their 300 ms deadline: late_ms is how long after its deadline the last
+// of them returned.
+func BenchmarkSearchesEndingAtDeadline(b *testing.B) {
+	cfg := sandbox.DefaultConfig()
+	cfg.Vendors.Solo.Latency.Base = 50 * time.Millisecond
+	cfg.Vendors.Solo.Latency.Jitter = "none"
+	cfg.Vendors.Solo.Concurrency = 8
+	sim := startLoopbackSim(b, cfg)
+	e := newEngine(b, sim, func(o *engine.Options) {
+		o.Vendors = o.Vendors[:1]
+		o.Vendors[0].Concurrency = 8
+	})
+	st := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-03-10"), CheckOut: hotelrates.MustDate("2027-03-12"), Adults: 2, Rooms: 1, Currency: "USD"}
+	if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(19001, 19016), Stay: st}); err != nil {
+		b.Fatal(err)
+	}
+	const timeout = 300 * time.Millisecond
+	var worst, total time.Duration
+	for b.Loop() {
+		start := time.Now()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var late time.Duration
+		for i := range 10 {
+			wg.Go(func() {
+				e.Search(context.Background(), hotelrates.Search{HotelIDs: sandbox.HotelIDs(1+i*1000, (i+1)*1000), Stay: st, Timeout: timeout, Fresh: true})
+				mu.Lock()
+				late = max(late, time.Since(start)-timeout)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		worst, total = max(worst, late), total+late
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "late_ms")
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst_late_ms")
 }

@@ -66,6 +66,7 @@ type vendorQueue struct {
 
 	// Owned by run.
 	heap     edf
+	dead     int // jobs in heap already done, popped when they reach the top
 	delayed  []*job
 	running  []*job
 	reserved int
@@ -222,14 +223,18 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 			a.cancel(errAllLeft)
 		}
 	}
+	if q.dead > 64 && 2*q.dead > len(q.heap) {
+		q.compact()
+	}
 	for len(q.heap) > 0 {
 		j := q.heap[0]
+		if j.state == jobDone {
+			heap.Pop(&q.heap) // dropped when its searches left
+			q.dead--
+			continue
+		}
 		if !q.latestDeadline(j).After(now) {
-			// Its searches are all past their deadline: their leave is on
-			// its way, and no call starts for them.
-			heap.Pop(&q.heap)
-			q.m.dropped.Inc()
-			q.finish(j, nil, errDeadline)
+			q.expire(now)
 			continue
 		}
 		if wait := q.holdFor(j, now); wait > 0 {
@@ -271,6 +276,45 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 	}
 }
 
+// expire drops every queued job whose searches are all past their
+// deadline: no call starts for them, and their leave, on its way, finds
+// the jobs gone. Searches that end together leave together, so this is
+// one pass over the heap, not a pop per job.
+func (q *vendorQueue) expire(now time.Time) {
+	n := 0
+	for _, j := range q.heap {
+		if j.state == jobQueued && !q.latestDeadline(j).After(now) {
+			j.markGone()
+			q.forget(j)
+			j.state = jobDone
+			n++
+		}
+	}
+	q.m.dropped.Add(float64(n))
+	q.dead += n
+	q.compact()
+}
+
+// compact drops the done jobs from the heap at once: cheaper than popping
+// them one by one when many searches left together.
+func (q *vendorQueue) compact() {
+	kept := q.heap[:0]
+	for _, j := range q.heap {
+		if j.state == jobDone {
+			j.index = -1
+			continue
+		}
+		kept = append(kept, j)
+	}
+	clear(q.heap[len(kept):])
+	q.heap = kept
+	for i, j := range q.heap {
+		j.index = i
+	}
+	heap.Init(&q.heap)
+	q.dead = 0
+}
+
 // hedge sends a second call for a single-hotel job that has not answered
 // by the vendor's 95th percentile, when a loader and a slot are free, no
 // job waits, and the hedge budget allows.
@@ -287,7 +331,7 @@ func (q *vendorQueue) hedge(ctx context.Context, now time.Time, due func(time.Ti
 			continue
 		}
 		j.hedgeAt = time.Time{} // one chance per call
-		if len(j.running) != 1 || j.active == 0 || len(q.heap) > 0 {
+		if len(j.running) != 1 || j.active == 0 || len(q.heap) > q.dead {
 			continue
 		}
 		if ok, _ := q.gate.ready(now); !ok {
@@ -550,7 +594,7 @@ func (q *vendorQueue) remove(j *job) {
 	switch j.state {
 	case jobQueued:
 		if j.index >= 0 {
-			heap.Remove(&q.heap, j.index)
+			q.dead++ // left in the heap, done: pump pops it (cheaper than a Remove now)
 		}
 	case jobDelayed:
 		if i := slices.Index(q.delayed, j); i >= 0 {
@@ -706,7 +750,7 @@ func (q *vendorQueue) admit(calls int, deadline, now time.Time) error {
 	}
 	ahead := q.reserved
 	for _, j := range q.heap {
-		if !j.deadline.After(deadline) {
+		if j.state == jobQueued && !j.deadline.After(deadline) {
 			ahead++
 		}
 	}
@@ -861,12 +905,12 @@ func (q *vendorQueue) merge(head *job) {
 	if len(head.hotels) >= q.info.MaxBatch {
 		return
 	}
-	if q.cfg.BatchWindow <= 0 && len(q.heap) <= int(q.gate.limit)-q.gate.inflight {
+	if q.cfg.BatchWindow <= 0 && q.queued() <= int(q.gate.limit)-q.gate.inflight {
 		return // every queued job can start now: merging would only slow the head
 	}
 	var merged []*job
 	for _, k := range q.heap {
-		if k == head || k.stayKey != head.stayKey || len(head.hotels) >= q.info.MaxBatch || sharesSearch(k, head) {
+		if k == head || k.state != jobQueued || k.stayKey != head.stayKey || len(head.hotels) >= q.info.MaxBatch || sharesSearch(k, head) {
 			continue
 		}
 		var add []string
@@ -948,7 +992,7 @@ func (q *vendorQueue) searchIDs(j *job) string {
 
 // queued counts the jobs waiting for the vendor: planned, queued, or
 // waiting out a retry's backoff.
-func (q *vendorQueue) queued() int { return len(q.heap) + len(q.delayed) + q.reserved }
+func (q *vendorQueue) queued() int { return len(q.heap) - q.dead + len(q.delayed) + q.reserved }
 
 // stop fails every job still waiting, when the engine closes. Calls in
 // flight end with the engine's context.

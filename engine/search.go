@@ -12,6 +12,15 @@ import (
 
 var errDeadline = errors.New("search deadline exceeded")
 
+// answerMargin is how long before its deadline a search stops collecting,
+// so that its answer is written by the deadline, not after it: a
+// twentieth of the search's time, at most maxAnswerMargin.
+func answerMargin(timeout time.Duration) time.Duration {
+	return min(timeout/20, maxAnswerMargin)
+}
+
+const maxAnswerMargin = 20 * time.Millisecond
+
 // Search answers s from every vendor it names (all, when it names none)
 // and returns when every vendor answered for every hotel, or when the
 // search's deadline passes, with what arrived: every hotel once, in the
@@ -21,7 +30,8 @@ var errDeadline = errors.New("search deadline exceeded")
 // none, at most MaxTimeout) or ctx's deadline, whichever comes first:
 // at a ctx deadline Search returns what has arrived, Complete false and
 // each vendor's status saying how far it got, and a nil error, as at the
-// search's own timeout. If ctx is cancelled Search also returns what has
+// search's own timeout. To answer by the deadline, not after it, a search
+// stops collecting a twentieth of its time before it (at most 20 ms). If ctx is cancelled Search also returns what has
 // arrived, with ctx's error (context.Cause). Other errors are
 // *hotelrates.Error: invalid input (CodeInvalidArgument), a search the
 // engine refuses because it could not meet its deadline or has too many
@@ -29,8 +39,8 @@ var errDeadline = errors.New("search deadline exceeded")
 // that is stopping (CodeUnavailable); those come with no result.
 func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Result, error) {
 	var hotels []hotelrates.HotelResult
-	res, err := e.Stream(ctx, s, func(h hotelrates.HotelResult) error {
-		hotels = append(hotels, h)
+	res, err := e.Stream(ctx, s, func(hs []hotelrates.HotelResult) error {
+		hotels = append(hotels, hs...)
 		return nil
 	})
 	if hotels == nil {
@@ -48,11 +58,14 @@ func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Re
 	return res, err
 }
 
-// Stream answers s like Search but calls onHotel with each hotel's offers
-// as soon as every vendor has answered for it (or, when the search ends
-// first, with whatever arrived, Complete false). Every hotel is passed
-// exactly once. The Result returned last carries the summary: Hotels is
-// nil. If onHotel returns an error the search stops and Stream returns it.
+// Stream answers s like Search but calls onHotels with hotels' offers as
+// soon as every vendor has answered for them (or, when the search ends
+// first, with whatever arrived, Complete false): the hotels that completed
+// together in one call, so a writer can flush once per call, not once per
+// hotel. Every hotel is passed exactly once; the slice is not used after
+// onHotels returns. The Result returned last carries the summary: Hotels
+// is nil. If onHotels returns an error the search stops and Stream
+// returns it.
 //
 // The search runs on the caller's goroutine: it plans its hotels at each
 // vendor's queue (which answers from the rate cache, joins calls in
@@ -64,7 +77,7 @@ func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Re
 // count against it), its own calls included, leaves it time to finish;
 // otherwise it is refused at once with CodeOverloaded and a RetryAfter,
 // and none of its calls is made.
-func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(hotelrates.HotelResult) error) (hotelrates.Result, error) {
+func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotels func([]hotelrates.HotelResult) error) (hotelrates.Result, error) {
 	start := time.Now()
 	if err := s.Validate(e.opts.Limits); err != nil {
 		return hotelrates.Result{}, err
@@ -128,9 +141,9 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 	}
 
 	var emitErr error
-	emit := func(h hotelrates.HotelResult) {
-		if emitErr == nil {
-			emitErr = onHotel(h)
+	emit := func(hs []hotelrates.HotelResult) {
+		if emitErr == nil && len(hs) > 0 {
+			emitErr = onHotels(hs)
 		}
 	}
 	take := func() {
@@ -139,10 +152,8 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotel func(h
 			agg.add(r)
 		}
 	}
-	for _, h := range agg.ready() {
-		emit(h)
-	}
-	timer := time.NewTimer(time.Until(deadline))
+	emit(agg.ready())
+	timer := time.NewTimer(time.Until(deadline.Add(-answerMargin(deadline.Sub(start)))))
 	defer timer.Stop()
 	cut := "" // why the search ends with hotels unanswered
 	var ctxErr error
@@ -151,9 +162,7 @@ loop:
 		select {
 		case <-sr.inbox.notify:
 			take()
-			for _, h := range agg.ready() {
-				emit(h)
-			}
+			emit(agg.ready())
 		case <-timer.C:
 			cut = "deadline passed"
 			break loop
@@ -181,12 +190,7 @@ loop:
 		e.metrics.searches.WithLabelValues("canceled").Inc()
 		return hotelrates.Result{}, emitErr
 	}
-	for _, h := range agg.ready() {
-		emit(h)
-	}
-	for _, h := range agg.rest() {
-		emit(h)
-	}
+	emit(append(agg.ready(), agg.rest()...))
 	res := agg.result(cut) // cut explains only hotels left unanswered
 	res.Elapsed = time.Since(start)
 	outcome := "complete"

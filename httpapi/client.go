@@ -46,7 +46,8 @@ const (
 )
 
 // Stream runs a search as an NDJSON stream, calling onHotel for each hotel
-// as it arrives, and returns the summary line.
+// as it arrives, and returns the summary line. A nil onHotel skips the
+// hotel lines without decoding them.
 func (c *Client) Stream(ctx context.Context, req SearchRequest, onHotel func(Hotel)) (Summary, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -97,6 +98,9 @@ func decodeStream(r io.Reader, maxLine int, onHotel func(Hotel)) (Summary, error
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, min(64<<10, maxLine)), maxLine)
 	for sc.Scan() {
+		if onHotel == nil && bytes.HasPrefix(sc.Bytes(), hotelLinePrefix) {
+			continue // the caller wants the summary only: skip decoding hotels
+		}
 		var probe struct {
 			Type string `json:"type"`
 		}
@@ -123,6 +127,9 @@ func decodeStream(r io.Reader, maxLine int, onHotel func(Hotel)) (Summary, error
 	}
 	return Summary{}, errNoSummary
 }
+
+// hotelLinePrefix starts every hotel line the server writes.
+var hotelLinePrefix = []byte(`{"type":"hotel"`)
 
 // errNoSummary is decodeStream's error for a stream that ends cleanly
 // before its summary line.

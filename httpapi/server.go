@@ -173,13 +173,15 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, search hotelrate
 		writeError(w, err)
 		return
 	}
-	sum, err := s.Engine.Stream(r.Context(), search, func(h hotelrates.HotelResult) error {
+	sum, err := s.Engine.Stream(r.Context(), search, func(hs []hotelrates.HotelResult) error {
 		start()
-		count++
-		if err := enc.Encode(HotelFromResult(h, "hotel")); err != nil {
-			return err
+		for _, h := range hs {
+			count++
+			if err := enc.Encode(HotelFromResult(h, "hotel")); err != nil {
+				return err
+			}
 		}
-		return rc.Flush()
+		return rc.Flush() // once per batch of hotels that completed together
 	})
 	if err != nil {
 		if !started {

@@ -115,9 +115,11 @@ func searchInProcess(ctx context.Context, cfgPath string, getenv func(string) st
 		return httpapi.Summary{}, err
 	}
 	n := 0
-	res, err := svc.Engine.Stream(ctx, search, func(h hotelrates.HotelResult) error {
-		n++
-		onHotel(httpapi.HotelFromResult(h, "hotel"))
+	res, err := svc.Engine.Stream(ctx, search, func(hs []hotelrates.HotelResult) error {
+		for _, h := range hs {
+			n++
+			onHotel(httpapi.HotelFromResult(h, "hotel"))
+		}
 		return nil
 	})
 	if err != nil {
