@@ -788,8 +788,10 @@ func TestNoCredentialInLogs(t *testing.T) {
 		bad := sim.Config()
 		bad.Vendors.Session.Credentials.Password = "wrong-password-123"
 		bad.Vendors.Solo.Credentials.ClientSecret = "wrong-secret-456"
+		tr := sim.ln.Transport(8)
+		defer tr.CloseIdleConnections()
 		e2, err := engine.New(engine.Options{Logger: log, Vendors: []engine.VendorConfig{
-			{Vendor: vendorsim.Clients(sim.URL(), bad)[0]}, {Vendor: vendorsim.Clients(sim.URL(), bad)[2], Concurrency: 4},
+			{Vendor: vendorsim.Clients(sim.URL(), bad)[0], Transport: tr}, {Vendor: vendorsim.Clients(sim.URL(), bad)[2], Concurrency: 4, Transport: tr},
 		}})
 		if err != nil {
 			t.Fatal(err)

@@ -79,6 +79,10 @@ func (j *job) markSent() bool {
 // markGone says no search waits for the job: no further call starts.
 func (j *job) markGone() { j.sent.Or(1) }
 
+// revive says a search waits for the job again (it joined a call in its
+// grace): calls may start for it again.
+func (j *job) revive() { j.sent.And(^uint64(1)) }
+
 // calls returns the calls sent for the job so far.
 func (j *job) calls() int { return int(j.sent.Load() >> 1) }
 
@@ -94,12 +98,13 @@ type member struct {
 // waiter is one search as one vendor's queue sees it: where its results
 // go, its deadline, and its parts. The queue owns it.
 type waiter struct {
-	id       string // the search's id, for the archive
-	seq      uint64 // the engine's own key for the search
-	inbox    *inbox
-	deadline time.Time
-	members  []*member
-	reserved []*job // planned, not yet committed
+	id        string // the search's id, for the archive
+	seq       uint64 // the engine's own key for the search
+	inbox     *inbox
+	deadline  time.Time
+	members   []*member
+	reserved  []*job // planned, not yet committed
+	committed bool   // admitted by every vendor of the search
 }
 
 // attempt is one call of a job, handed to one loader.

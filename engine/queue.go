@@ -219,6 +219,7 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 			continue
 		}
 		j.abandonAt = time.Time{}
+		q.forget(j) // no search joins a call being cancelled
 		for _, a := range j.running {
 			a.cancel(errAllLeft)
 		}
@@ -253,6 +254,9 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 			q.grow(ctx)
 		}
 		verdict, err := q.breaker.Allow()
+		if errors.Is(err, gobreaker.ErrTooManyRequests) {
+			break // half-open: the probe call decides; the others wait for it
+		}
 		if err != nil {
 			heap.Pop(&q.heap)
 			q.finish(j, nil, fmt.Errorf("%w: vendor %s is failing; calls are paused (%v)", errCircuitOpen, q.name, err))
@@ -331,7 +335,7 @@ func (q *vendorQueue) hedge(ctx context.Context, now time.Time, due func(time.Ti
 			continue
 		}
 		j.hedgeAt = time.Time{} // one chance per call
-		if len(j.running) != 1 || j.active == 0 || len(q.heap) > q.dead {
+		if len(j.running) != 1 || j.active == 0 || len(q.heap) > q.dead || !q.latestDeadline(j).After(now) {
 			continue
 		}
 		if ok, _ := q.gate.ready(now); !ok {
@@ -362,7 +366,7 @@ func (q *vendorQueue) hedging() bool {
 // dispatch hands one attempt of j to an idle loader. The loader's channel
 // is buffered and empty while it is idle, so this never blocks.
 func (q *vendorQueue) dispatch(ctx context.Context, j *job, hedge bool, verdict func(error), now time.Time) {
-	if j.want == nil {
+	if j.want == nil || j.want.Err() != nil {
 		j.want, j.cancelWant = context.WithCancelCause(ctx)
 	}
 	actx, cancel := context.WithCancelCause(ctx)
@@ -437,6 +441,14 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 	j.lastErr = r.err
 	if len(j.running) > 0 {
 		return // the other call of a hedged pair may still answer
+	}
+	if !r.sent && j.active > 0 && (errors.Is(r.err, errNotSent) || context.Cause(a.want) == errAllLeft) {
+		// Given up for searches that left, before it was sent; a search
+		// joined since: it goes out again for that one.
+		q.unrun(j)
+		j.state = jobQueued
+		heap.Push(&q.heap, j)
+		return
 	}
 	if j.active == 0 || !r.sent {
 		q.finish(j, nil, r.err)
@@ -690,11 +702,17 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 		r.reply <- planReply{err: err}
 		return
 	}
-	w := &waiter{id: r.id, seq: r.seq, inbox: r.inbox, deadline: r.deadline}
+	w := &waiter{id: r.id, seq: r.seq, inbox: r.inbox, deadline: r.deadline, committed: r.commit}
 	q.waiters[r.seq] = w
 	for i, j := range joined {
 		m := &member{w: w, hotels: joinedHotels[i], shared: true, job: j}
 		j.members = append(j.members, m)
+		if j.active == 0 {
+			// A call in its grace, its searches gone: this search takes it
+			// over instead of paying for the same call again.
+			j.revive()
+			j.abandonAt = time.Time{}
+		}
 		j.active++
 		w.members = append(w.members, m)
 		if r.deadline.Before(j.deadline) {
@@ -796,6 +814,7 @@ func (q *vendorQueue) commit(seq uint64) {
 	if w == nil {
 		return
 	}
+	w.committed = true
 	for _, j := range w.reserved {
 		if j.state == jobReserved {
 			q.reserved--
@@ -824,19 +843,39 @@ func (q *vendorQueue) leave(seq uint64, now time.Time) int {
 		}
 		m.done = true
 		j := m.job
-		calls += j.calls()
 		j.active--
 		if j.active == 0 {
-			q.abandon(j, now)
+			q.abandon(j, now) // no call starts for it from here: the count below is final
 		}
+		calls += j.calls()
 	}
-	// Planned calls other searches joined go on for them.
+	// Planned calls other searches joined go on for them: queued if one of
+	// them is admitted everywhere, else still reserved, for the first of
+	// them to commit or withdraw.
 	for _, j := range w.reserved {
-		if j.state == jobReserved && j.active > 0 {
-			q.reserved--
-			j.state = jobQueued
-			heap.Push(&q.heap, j)
+		if j.state != jobReserved || j.active == 0 {
+			continue
 		}
+		var heir *waiter
+		for _, m := range j.members {
+			if m.done || m.job != j {
+				continue
+			}
+			if m.w.committed {
+				heir = nil
+				break
+			}
+			if heir == nil {
+				heir = m.w
+			}
+		}
+		if heir != nil {
+			heir.reserved = append(heir.reserved, j)
+			continue
+		}
+		q.reserved--
+		j.state = jobQueued
+		heap.Push(&q.heap, j)
 	}
 	return calls
 }
@@ -844,15 +883,17 @@ func (q *vendorQueue) leave(seq uint64, now time.Time) int {
 // abandon drops a job no search waits for any more.
 func (q *vendorQueue) abandon(j *job, now time.Time) {
 	j.markGone()
-	q.forget(j)
 	if j.cancelWant != nil {
 		j.cancelWant(errAllLeft) // a loader waiting for a credential gives up
 	}
 	if j.state == jobRunning {
+		// Its flights stay: a search that needs the same hotels during
+		// the grace joins the call instead of paying for another.
 		j.hedgeAt = time.Time{}
 		j.abandonAt = now.Add(q.lateGrace())
 		return
 	}
+	q.forget(j)
 	if j.state == jobQueued || j.state == jobDelayed {
 		q.m.dropped.Inc()
 	}
@@ -909,8 +950,11 @@ func (q *vendorQueue) merge(head *job) {
 		return // every queued job can start now: merging would only slow the head
 	}
 	var merged []*job
+	if head.attempts > 0 {
+		return // a retry: its calls are counted for its own searches
+	}
 	for _, k := range q.heap {
-		if k == head || k.state != jobQueued || k.stayKey != head.stayKey || len(head.hotels) >= q.info.MaxBatch || sharesSearch(k, head) {
+		if k == head || k.state != jobQueued || k.attempts > 0 || k.stayKey != head.stayKey || len(head.hotels) >= q.info.MaxBatch || sharesSearch(k, head) {
 			continue
 		}
 		var add []string

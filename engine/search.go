@@ -131,6 +131,14 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotels func(
 		}
 		return hotelrates.Result{}, err
 	}
+	left := false
+	defer func() {
+		if !left { // onHotels panicked: the queues still forget the search
+			for _, q := range vendors {
+				sr.leave(q)
+			}
+		}
+	}()
 	agg := newAggregator(s.ID, hotels, vendors, start)
 	pending := 0
 	for i, q := range vendors {
@@ -185,6 +193,7 @@ loop:
 	for _, q := range vendors {
 		agg.addCalls(q.name, sr.leave(q))
 	}
+	left = true
 	take()
 	if emitErr != nil {
 		e.metrics.searches.WithLabelValues("canceled").Inc()

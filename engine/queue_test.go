@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"hotelrates"
+)
+
+// These tests drive one vendor queue by hand — plan, commit, leave, pump,
+// result, in the order the test chooses — to pin down interleavings that
+// searches alone cannot force. Each runs in a synctest bubble.
+
+// scriptedVendor answers every hotel with no offers unless fail says
+// otherwise for call n (1, 2, ...); it counts calls.
+type scriptedVendor struct {
+	batch int
+	calls atomic.Int64
+	fail  func(n int64) error
+}
+
+func (v *scriptedVendor) Info() hotelrates.VendorInfo {
+	return hotelrates.VendorInfo{Name: "v", MaxBatch: v.batch, Auth: hotelrates.AuthNone}
+}
+
+func (v *scriptedVendor) Authenticate(context.Context, *http.Client) (hotelrates.Credential, error) {
+	return hotelrates.Credential{}, nil
+}
+
+func (v *scriptedVendor) Fetch(ctx context.Context, _ *http.Client, _ hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	if v.fail != nil {
+		if err := v.fail(v.calls.Add(1)); err != nil {
+			return nil, err
+		}
+	} else {
+		v.calls.Add(1)
+	}
+	out := make([]hotelrates.HotelOffers, len(q.HotelIDs))
+	for i, h := range q.HotelIDs {
+		out[i] = hotelrates.HotelOffers{HotelID: h}
+	}
+	return out, nil
+}
+
+// handQueue is a vendor queue the test drives instead of its run loop.
+type handQueue struct {
+	*vendorQueue
+	ctx context.Context
+	t   *testing.T
+}
+
+func newHandQueue(t *testing.T, v hotelrates.Vendor, cfg VendorConfig) *handQueue {
+	t.Helper()
+	e := &Engine{log: slog.New(slog.DiscardHandler), metrics: NewMetrics(nil), vendors: map[string]*vendorQueue{}}
+	cfg.Vendor = v
+	q, err := e.newVendor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	q.timer = time.NewTimer(time.Hour)
+	q.timer.Stop()
+	t.Cleanup(func() {
+		cancel()
+		q.pool.wait()
+		if q.cache != nil {
+			q.cache.StopAllGoroutines()
+		}
+	})
+	return &handQueue{vendorQueue: q, ctx: ctx, t: t}
+}
+
+// search plans hotels for search seq, committed or only reserved.
+func (h *handQueue) search(seq uint64, hotels []string, timeout time.Duration, commit bool) (planReply, *inbox) {
+	in := newInbox()
+	dl := time.Now().Add(timeout)
+	r := &planReq{seq: seq, id: string(rune('A' - 1 + seq)), stayKey: "stay", hotels: hotels, deadline: dl, admitBy: dl, commit: commit, inbox: in, reply: make(chan planReply, 1)}
+	h.plan(r, time.Now())
+	return <-r.reply, in
+}
+
+// step lets the queue start what it may, waits for the loaders to block,
+// and takes every result they reported.
+func (h *handQueue) step() {
+	h.pump(h.ctx, time.Now())
+	synctest.Wait()
+	for {
+		select {
+		case r := <-h.results:
+			h.result(r, time.Now())
+			h.pump(h.ctx, time.Now())
+			synctest.Wait()
+		default:
+			return
+		}
+	}
+}
+
+// A job a search reserved and another, not yet admitted everywhere,
+// joined is not sent when the first withdraws: it waits for the second to
+// commit (or withdraw too).
+func TestReservedJobWaitsForACommittedSearch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &scriptedVendor{batch: 1}
+		q := newHandQueue(t, v, VendorConfig{Concurrency: 2})
+		q.search(1, []string{"h1"}, time.Second, false)
+		if rb, _ := q.search(2, []string{"h1"}, time.Second, false); rb.parts != 1 {
+			t.Fatalf("B did not join A's planned call: %+v", rb)
+		}
+		q.leave(1, time.Now()) // A refused at another vendor
+		q.step()
+		if n := v.calls.Load(); n != 0 {
+			t.Fatalf("%d calls for a search not admitted everywhere", n)
+		}
+		q.commit(2)
+		q.step()
+		if n := v.calls.Load(); n != 1 {
+			t.Errorf("%d calls after B's commit, want 1", n)
+		}
+	})
+}
+
+// A job waiting to be retried is not merged into another search's batch:
+// its calls stay counted for its own search.
+func TestRetriedJobsAreNotMerged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &scriptedVendor{batch: 10, fail: func(n int64) error {
+			if n == 1 {
+				return &hotelrates.VendorError{Vendor: "v", Kind: hotelrates.ErrUnavailable, Status: 500}
+			}
+			return nil
+		}}
+		q := newHandQueue(t, v, VendorConfig{Concurrency: 1, MaxWorkers: 1, MinConcurrency: 1})
+		_, inA := q.search(1, []string{"h1"}, 5*time.Second, true)
+		q.step() // A's call fails: a retry waits out its backoff
+		q.search(2, []string{"h2"}, time.Second, true)
+		q.search(3, []string{"h3"}, 2*time.Second, true)
+		time.Sleep(time.Second / 2)
+		q.step()
+		time.Sleep(time.Second)
+		q.step()
+		for _, r := range inA.take() {
+			if r.err != nil || r.calls != 2 || r.errors != 1 {
+				t.Errorf("A: %d calls, %d errors, %v; want 2 calls of its own, one failed", r.calls, r.errors, r.err)
+			}
+		}
+	})
+}
+
+// While the breaker's half-open probe is out, the other queued calls wait
+// for its verdict instead of failing at once.
+func TestHalfOpenProbeHoldsBackTheOthers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &scriptedVendor{batch: 1, fail: func(n int64) error {
+			if n == 1 {
+				return &hotelrates.VendorError{Vendor: "v", Kind: hotelrates.ErrUnavailable, Status: 500}
+			}
+			return nil
+		}}
+		q := newHandQueue(t, v, VendorConfig{Concurrency: 4, RetryAttempts: 1, BreakerFailures: 1, BreakerCooldown: time.Second})
+		q.search(1, []string{"h0"}, 10*time.Second, true)
+		q.step() // fails: the breaker opens
+		time.Sleep(2 * time.Second)
+		_, inA := q.search(2, []string{"h1"}, 10*time.Second, true)
+		_, inB := q.search(3, []string{"h2"}, 10*time.Second, true)
+		q.step()
+		for _, in := range []*inbox{inA, inB} {
+			rs := in.take()
+			if len(rs) != 1 || rs[0].err != nil {
+				t.Errorf("results %+v: want each answered once the probe succeeded", rs)
+			}
+		}
+	})
+}
+
+// A search that needs a hotel whose call is in flight in its grace (its
+// searches left) joins that call instead of paying for another.
+func TestSearchJoinsACallInItsGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		v := &scriptedVendor{batch: 1, fail: func(n int64) error {
+			if n == 1 {
+				<-release
+			}
+			return nil
+		}}
+		q := newHandQueue(t, v, VendorConfig{Concurrency: 4})
+		q.search(1, []string{"h1"}, 10*time.Second, true)
+		q.step()
+		q.leave(1, time.Now()) // A ends; its call is in flight
+		rb, inB := q.search(2, []string{"h1"}, 10*time.Second, true)
+		q.step()
+		if rb.parts != 1 || v.calls.Load() != 1 {
+			t.Fatalf("B parts %d, %d calls: want B to join the call in flight", rb.parts, v.calls.Load())
+		}
+		close(release)
+		q.step()
+		rs := inB.take()
+		if len(rs) != 1 || rs[0].err != nil || !rs[0].shared || rs[0].calls != 1 {
+			t.Errorf("B got %+v", rs)
+		}
+		if n := v.calls.Load(); n != 1 {
+			t.Errorf("%d calls for one hotel", n)
+		}
+	})
+}
