@@ -9,9 +9,9 @@ const (
 	vendorGoroutines = 4
 	// connGoroutines: an HTTP/1.1 client connection's read and write loops.
 	connGoroutines = 2
-	// searchGoroutines: the timer that ends a search at its deadline runs
-	// its cancellation on a goroutine of its own for a moment.
-	searchGoroutines = 1
+	// searchGoroutines: a search runs on its caller's goroutine and its
+	// deadline is a channel timer, so it adds none of its own.
+	searchGoroutines = 0
 )
 
 // GoroutineBound returns the most goroutines the engine runs while
@@ -19,9 +19,10 @@ const (
 // goroutines: per vendor its loader pool's maximum, a constant (queue
 // worker, token manager, one token fetch or up to MaxSessions logins, the
 // cache's clean-up) and two per connection of its transport (at most
-// Concurrency+2 connections with the engine's own transport), plus one per
-// search. A Transport passed in VendorConfig is counted the same way, which
-// holds only if it bounds its connections likewise.
+// Concurrency+2 connections with the engine's own transport); searches add
+// none, since each runs on its caller's goroutine. A Transport passed in
+// VendorConfig is counted the same way, which holds only if it bounds its
+// connections likewise.
 func (e *Engine) GoroutineBound(searches int) int {
 	n := searches * searchGoroutines
 	for _, name := range e.order {
