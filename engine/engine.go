@@ -187,30 +187,9 @@ func (e *Engine) newVendor(vc VendorConfig) (*vendorQueue, error) {
 	}
 	hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	name, log, vm := info.Name, e.log, e.metrics.vendor(info.Name)
-	q := &vendorQueue{
-		name: name, info: info, cfg: cfg, log: log, m: vm, noSharing: e.opts.NoSharing,
-		plans:   make(chan *planReq),
-		commits: make(chan uint64),
-		leaves:  make(chan *leaveReq),
-		results: make(chan attemptResult),
-		retire:  make(chan *loader),
-		states:  make(chan chan hotelrates.VendorState),
-		stopped: make(chan struct{}),
-		planner: newPlanner(info.MaxBatch, cfg.MaxWorkers, cfg.RateLimit > 0 && info.MaxBatch > 1),
-		gate:    newGate(cfg.MinConcurrency, cfg.Concurrency, cfg.RateLimit, cfg.Burst),
-		budget:  newRetryBudget(cfg.RetryBudget),
-		lat:     newLatencies(256, cfg.HedgeBudget),
-		cache:   newCache(cfg),
-		flights: map[flightKey]*job{},
-		waiters: map[uint64]*waiter{},
-	}
-	q.tokens = newTokenManager(name, vc.Vendor, info.Auth, hc, cfg, log, e.metrics)
-	q.pool = newPool(name, vc.Vendor, hc, q.tokens, cfg, log, q.results, q.retire)
-	vm.breaker.Set(0)
-	q.breaker = newBreaker(name, cfg.BreakerFailures, cfg.BreakerCooldown, func(from, to gobreaker.State) {
-		log.Warn("vendor circuit breaker", "vendor", name, "from", from.String(), "to", to.String())
-		vm.breaker.Set(float64(to))
-	})
+	tokens := newTokenManager(name, vc.Vendor, info.Auth, hc, cfg, log, e.metrics)
+	q := newVendorQueue(info, cfg, tokens, log, vm, e.opts.NoSharing)
+	q.pool = newPool(name, vc.Vendor, hc, tokens, cfg, log, q.results, q.retire)
 	return q, nil
 }
 

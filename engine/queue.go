@@ -82,6 +82,38 @@ type vendorQueue struct {
 	jobsRun, jobHotels      int64
 }
 
+// newVendorQueue returns one vendor's queue with its inputs — plans,
+// commits, leaves (from searches), results and retire (from its loaders),
+// states (from Engine.Vendors) — and its gate, breaker, budget, hedging
+// state and rate cache. The caller attaches the loader pool (whose
+// loaders report on results and retire) before run starts.
+func newVendorQueue(info hotelrates.VendorInfo, cfg VendorConfig, tokens *tokenManager, log *slog.Logger, m *vendorMetrics, noSharing bool) *vendorQueue {
+	name := info.Name
+	m.breaker.Set(0)
+	return &vendorQueue{
+		name: name, info: info, cfg: cfg, log: log, m: m, noSharing: noSharing,
+		plans:   make(chan *planReq),
+		commits: make(chan uint64),
+		leaves:  make(chan *leaveReq),
+		results: make(chan attemptResult),
+		retire:  make(chan *loader),
+		states:  make(chan chan hotelrates.VendorState),
+		stopped: make(chan struct{}),
+		tokens:  tokens,
+		planner: newPlanner(info.MaxBatch, cfg.MaxWorkers, cfg.RateLimit > 0 && info.MaxBatch > 1),
+		gate:    newGate(cfg.MinConcurrency, cfg.Concurrency, cfg.RateLimit, cfg.Burst),
+		budget:  newRetryBudget(cfg.RetryBudget),
+		lat:     newLatencies(256, cfg.HedgeBudget),
+		cache:   newCache(cfg),
+		flights: map[flightKey]*job{},
+		waiters: map[uint64]*waiter{},
+		breaker: newBreaker(name, cfg.BreakerFailures, cfg.BreakerCooldown, func(from, to gobreaker.State) {
+			log.Warn("vendor circuit breaker", "vendor", name, "from", from.String(), "to", to.String())
+			m.breaker.Set(float64(to))
+		}),
+	}
+}
+
 // planReq asks a vendor's queue to plan one search's hotels.
 type planReq struct {
 	seq      uint64

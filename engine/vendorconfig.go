@@ -28,7 +28,9 @@ type VendorConfig struct {
 	CallTimeout time.Duration
 	AuthTimeout time.Duration
 	// RefreshBefore is how long before expiry a token is refreshed
-	// (default 60 s, never more than a tenth of the token's life).
+	// (default 60 s, never more than a tenth of the token's life), if a
+	// call used it: a token no call used lapses, and the next call fetches
+	// one on demand.
 	RefreshBefore time.Duration
 	// QueueLimit is the most jobs that may wait for the vendor (default
 	// 100000); jobs past it fail with code overloaded.
