@@ -137,7 +137,9 @@ func TestOverloadShedsAndStaysBounded(t *testing.T) {
 }
 
 // SIGTERM under load: searches in flight finish with 200, none fails, and
-// the archive holds every exchange.
+// the archive holds every exchange. On a machine too busy for the load,
+// the service may refuse a search at admission (429 with Retry-After):
+// that is its overload protection, not a search cut off by the shutdown.
 func TestSIGTERMUnderLoad(t *testing.T) {
 	d := deploy(t)
 	d.start()
@@ -164,6 +166,9 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 				resp.Body.Close()
 				mu.Lock()
 				statuses[resp.StatusCode]++
+				if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+					statuses[-1]++ // refused without a Retry-After
+				}
 				mu.Unlock()
 			}
 		})
@@ -174,7 +179,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	wg.Wait()
 	t.Logf("statuses %v", statuses)
 	for code, n := range statuses {
-		if code != 200 {
+		if code != 200 && code != http.StatusTooManyRequests {
 			t.Errorf("%d answers with status %d", n, code)
 		}
 	}

@@ -155,9 +155,10 @@ const maxAuthRetries = 3
 
 // Admission: a search is refused when the work due before its deadline at
 // a vendor, its own included, would take more than admitShare of the time
-// it has (the rest is a margin for the estimate's error), unless its own
-// work alone would: such a search asks for what arrives by its deadline.
-const admitShare = 0.8
+// it has (the rest is a margin for the estimate's error: latency grows
+// with load, and a busy machine slows every call), unless its own work
+// alone would: such a search asks for what arrives by its deadline.
+const admitShare = 0.6
 
 // lateGraceMin is the least time a call in flight is given to answer after
 // its last search left (lateGrace).
@@ -797,6 +798,13 @@ func (q *vendorQueue) admit(calls int, deadline, now time.Time) error {
 	lat := q.gate.latency()
 	if lat <= 0 {
 		return nil
+	}
+	// A call in flight longer than the smoothed latency says the vendor (or
+	// this machine) got slower than the estimate knows yet.
+	for _, j := range q.running {
+		for _, a := range j.running {
+			lat = max(lat, now.Sub(a.started))
+		}
 	}
 	ahead := q.reserved
 	for _, j := range q.heap {
