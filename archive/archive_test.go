@@ -111,7 +111,7 @@ func newDirSink(t *testing.T) *DirSink {
 	return s
 }
 
-var keyRE = regexp.MustCompile(`^arch/vendor=([A-Za-z0-9._-]+)/date=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/inst_1-(\d{20})\.ndjson\.gz$`)
+var keyRE = regexp.MustCompile(`^arch/vendor=([A-Za-z0-9._-]+)/date=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/inst_1-[0-9a-f]{16}-(\d{20})\.ndjson\.gz$`)
 
 // TestSegments checks grouping by vendor, the key layout, rotation by size
 // and by age, that Close flushes, and that everything reads back equal.

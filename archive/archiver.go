@@ -12,11 +12,12 @@
 //
 // Segment keys are
 //
-//	PREFIX/vendor=V/date=YYYY-MM-DD/hour=HH/INSTANCE-SEQ.ndjson.gz
+//	PREFIX/vendor=V/date=YYYY-MM-DD/hour=HH/INSTANCE-RUN-SEQ.ndjson.gz
 //
-// where date and hour are the UTC time of the segment's first record and
-// SEQ is a 20-digit counter that starts at the archiver's start time in
-// Unix microseconds and grows by one per segment. The key is fixed when
+// where date and hour are the UTC time of the segment's first record, RUN
+// is 16 random hex digits drawn at New (two runs of one instance never
+// write the same key), and SEQ is a 20-digit counter that starts at the
+// archiver's start time in Unix microseconds and grows by one per segment. The key is fixed when
 // the segment opens and kept in the spool file's name, so an upload
 // retried after a crash overwrites the same object instead of adding one.
 package archive
@@ -24,9 +25,13 @@ package archive
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -71,7 +76,8 @@ type Options struct {
 	SpoolLimit int64
 	// Instance names this archiver in segment keys. The default is
 	// "HOSTNAME-PID". Characters other than ASCII letters, digits, '.',
-	// '_' and '-' become '_'.
+	// '_' and '-' become '_'. New refuses a Prefix and Instance that would
+	// make spool file names longer than 255 bytes or keys longer than 1024.
 	Instance string
 	// Prefix starts every key ("exchanges" gives "exchanges/vendor=...").
 	Prefix string
@@ -106,8 +112,10 @@ type Options struct {
 type Stats struct {
 	// Records is how many records Record accepted.
 	Records int64
-	// Dropped is how many records were refused: queue full, spool full,
-	// context ended, or archiver closed.
+	// Dropped is how many records were refused: queue full, spool full
+	// (or a record larger than SpoolLimit), context ended, archiver
+	// closed, or still queued when Close's ctx ended (those journaled by
+	// Begin are archived as interrupted at the next start).
 	Dropped int64
 	// Segments is how many segments were closed into the spool.
 	Segments int64
@@ -158,6 +166,7 @@ type Archiver struct {
 
 	in      chan hotelrates.Exchange
 	closing chan struct{} // closed when Close starts: waiting Records give up
+	abort   chan struct{} // closed when Close's ctx ends first: the writer stops writing
 	wake    chan struct{} // a segment is ready to upload (buffered 1)
 	written chan struct{} // closed when the writer has exited
 	done    chan struct{} // closed when the uploader has exited
@@ -165,6 +174,7 @@ type Archiver struct {
 	mu         sync.RWMutex
 	closed     bool
 	closeOnce  sync.Once
+	abortOnce  sync.Once
 	unlockOnce sync.Once
 
 	// upCtx bounds uploads: it ends when Close's ctx ends.
@@ -220,6 +230,7 @@ func New(opts Options) (*Archiver, error) {
 		syncEvery:   cmp.Or(opts.SyncInterval, DefaultSyncInterval),
 		in:          make(chan hotelrates.Exchange, cmp.Or(opts.Queue, DefaultQueue)),
 		closing:     make(chan struct{}),
+		abort:       make(chan struct{}),
 		wake:        make(chan struct{}, 1),
 		written:     make(chan struct{}),
 		done:        make(chan struct{}),
@@ -235,7 +246,14 @@ func New(opts Options) (*Archiver, error) {
 		}
 		a.instance = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	a.instance = sanitize(a.instance, "archiver")
+	// A random run ID in every key: two runs of one instance name never
+	// write the same key, whatever their clocks say.
+	var run [8]byte
+	rand.Read(run[:])
+	a.instance = sanitize(a.instance, "archiver") + "-" + hex.EncodeToString(run[:])
+	if err := checkNameLengths(prefix, a.instance); err != nil {
+		return nil, err
+	}
 	sp, err := openSpool(opts.SpoolDir, cmp.Or(opts.SpoolLimit, DefaultSpoolLimit))
 	if err != nil {
 		return nil, err
@@ -274,6 +292,27 @@ func New(opts Options) (*Archiver, error) {
 	a.kick()
 	ok = true
 	return a, nil
+}
+
+// Limits on names: a spool file's name (the escaped key plus a suffix or
+// a temporary prefix) must fit a file system's name limit, and a key an
+// object store's (S3: 1024 bytes).
+const (
+	maxFileName = 255
+	maxKey      = 1024
+)
+
+// checkNameLengths refuses a prefix and instance that would give spool
+// file names or keys too long to store, with the longest vendor element
+// a key can have: otherwise every record would be lost.
+func checkNameLengths(prefix, instance string) error {
+	worst := segmentKey(prefix, strings.Repeat("v", maxVendorElem), instance, time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC), math.MaxUint64)
+	name := len(url.PathEscape(worst)) + max(len(openSuffix), len(".tmp-"))
+	if name > maxFileName || len(worst) > maxKey {
+		return fmt.Errorf("archive: Prefix (%d bytes) and Instance (%d bytes, with the run ID) too long: spool file names would be up to %d bytes (the limit is %d) and keys up to %d bytes (the limit is %d); shorten them",
+			len(prefix), len(instance), name, maxFileName, len(worst), maxKey)
+	}
+	return nil
 }
 
 // Begin notes, in the spool's journal, an exchange whose request is about
@@ -358,7 +397,10 @@ func (a *Archiver) Ready() error {
 
 // Close stops accepting records, writes every record already accepted to
 // the spool, closes the open segments, and uploads what the spool holds
-// until ctx ends. What could not be uploaded stays in the spool for the
+// until ctx ends. If ctx ends while records are still queued (a slow
+// disk), the writer stops after the write in progress: the rest stay in
+// the journal, for the next start to archive as interrupted, and the open
+// segments stay in the spool. What could not be uploaded stays in the spool for the
 // next start; Close then returns an error saying how much. Calling Close
 // again waits for the first call's work and returns its result.
 func (a *Archiver) Close(ctx context.Context) error {
@@ -373,7 +415,14 @@ func (a *Archiver) Close(ctx context.Context) error {
 		a.upCancel(fmt.Errorf("archive: close deadline: %w", context.Cause(ctx)))
 	})
 	defer stop()
-	<-a.written
+	select {
+	case <-a.written:
+	case <-ctx.Done():
+		// The writer stops after the write in progress; what it has not
+		// written stays in the journal for the next start.
+		a.abortOnce.Do(func() { close(a.abort) })
+		<-a.written
+	}
 	if n := a.journal.close(); n > 0 {
 		a.log.Info("archive: exchanges still in flight at close stay in the journal; the next start archives them as interrupted", "exchanges", n)
 	}
@@ -414,6 +463,50 @@ func (a *Archiver) Stats() Stats {
 		s.OldestPending = max(0, a.now().Sub(oldest))
 	}
 	return s
+}
+
+// aborted reports whether Close's deadline has passed.
+func (a *Archiver) aborted() bool {
+	select {
+	case <-a.abort:
+		return true
+	default:
+		return false
+	}
+}
+
+// leaveToJournal stops the writer at Close's deadline: the open segments'
+// files are closed as they are (the next start closes them into segments),
+// and the records still queued (ex, if ok, and the rest of the channel)
+// are not written. Each is counted as dropped; those journaled (all that
+// came through the engine's Begin) are archived as interrupted at the
+// next start, the others are lost, and the log says how many of each.
+func (a *Archiver) leaveToJournal(open map[string]*openSeg, ex hotelrates.Exchange, ok bool) {
+	for v, s := range open {
+		if s.f != nil {
+			s.f.Close()
+		}
+		delete(open, v)
+	}
+	var journaled, lost int
+	leave := func(ex hotelrates.Exchange) {
+		a.dropped.Add(1)
+		if a.journal.isOpen(ex.ID) {
+			journaled++
+		} else {
+			lost++
+		}
+	}
+	if ok {
+		leave(ex)
+		for ex := range a.in {
+			leave(ex)
+		}
+	}
+	if journaled+lost > 0 {
+		a.log.Error("archive: Close's deadline passed with records not yet written to the spool; those in the journal are archived as interrupted (request only) at the next start, the others are lost",
+			"journaled", journaled, "lost", lost)
+	}
 }
 
 // endJournal marks exchange id done in the journal.

@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"hotelrates"
 	"hotelrates/archive"
 )
+
+var runID = regexp.MustCompile(`-[0-9a-f]{16}-`)
 
 // Archive exchanges to a local directory, then list and read back what
 // the sink holds. Close writes out and uploads everything accepted.
@@ -61,7 +64,8 @@ func Example() {
 		panic(err)
 	}
 	for _, o := range objects {
-		fmt.Println(o.Key)
+		// The key ends INSTANCE-RUN-SEQ: RUN is random per archiver start.
+		fmt.Println(runID.ReplaceAllString(o.Key, "-RUN-"))
 		r, err := sink.Get(ctx, o.Key)
 		if err != nil {
 			panic(err)
@@ -77,7 +81,7 @@ func Example() {
 	}
 	// Output:
 	// records: 2 segments uploaded: 1
-	// exchanges/vendor=bulk/date=2027-05-01/hour=09/example-00001809163800000000.ndjson.gz
+	// exchanges/vendor=bulk/date=2027-05-01/hour=09/example-RUN-00001809163800000000.ndjson.gz
 	// ex-1 bulk POST 200
 	// ex-2 bulk POST 429
 }

@@ -35,7 +35,7 @@ type Filter struct {
 // the path elements vendor=Vendor and date=Date, for those that are set.
 func (f Filter) Match(key string) bool {
 	vendor, date := f.Vendor == "", f.Date == ""
-	wantVendor, wantDate := "vendor="+sanitize(f.Vendor, ""), "date="+f.Date
+	wantVendor, wantDate := "vendor="+keyVendor(f.Vendor), "date="+f.Date
 	for el := range strings.SplitSeq(key, "/") {
 		vendor = vendor || el == wantVendor
 		date = date || el == wantDate
@@ -50,7 +50,7 @@ func (f Filter) listPrefix(prefix string) string {
 		prefix += "/"
 	}
 	if f.Vendor != "" {
-		prefix += "vendor=" + sanitize(f.Vendor, "") + "/"
+		prefix += "vendor=" + keyVendor(f.Vendor) + "/"
 		if f.Date != "" {
 			prefix += "date=" + f.Date + "/"
 		}

@@ -43,7 +43,19 @@ type journal struct {
 	open     map[string][]byte // ID -> its begin line
 	failed   time.Time         // when the journal last failed (it is off until reopened)
 	retry    time.Duration     // how long after a failure begin tries a new file
+	written  uint64            // lines written so far (all files)
+	synced   uint64            // of those, how many are known durable
+
+	// syncMu is held by the one caller at a time that syncFiles the
+	// file: callers that wait for it find their line made durable by that
+	// fsync, or share the next one (group commit).
+	syncMu sync.Mutex
 }
+
+// syncFile makes a file's data durable (fsync) before a journal or spool
+// step that relies on it; tests replace it to see what a crash of the
+// machine would keep.
+var syncFile = func(f *os.File) error { return f.Sync() }
 
 // journalRetry is how long after a failure the journal tries a new file.
 const journalRetry = 5 * time.Second
@@ -82,6 +94,7 @@ func (j *journal) reopen() error {
 		return errJournalOff
 	}
 	j.f, j.path, j.size = nj.f, nj.path, 0
+	j.synced = j.written // the lines of the failed file are gone
 	return nil
 }
 
@@ -108,6 +121,73 @@ func (j *journal) begin(ex hotelrates.Exchange) error {
 		return err
 	}
 	j.open[ex.ID] = line
+	return nil // made durable by the writer's next sync (syncPending), not on the call's path
+}
+
+// syncPending fsyncs the journal if lines were written since its last
+// fsync: the archive's writer calls it on every tick, so a crash of the
+// machine loses at most the begin lines of that last interval, and a
+// vendor call never waits for a disk flush.
+func (j *journal) syncPending() error {
+	if j == nil {
+		return nil
+	}
+	j.mu.Lock()
+	n, pending := j.written, j.written > j.synced
+	j.mu.Unlock()
+	if !pending {
+		return nil
+	}
+	return j.syncTo(n)
+}
+
+// isOpen reports whether exchange id is begun and not done.
+func (j *journal) isOpen(id string) bool {
+	if j == nil || id == "" {
+		return false
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_, ok := j.open[id]
+	return ok && j.f != nil
+}
+
+// sync makes every line written so far durable.
+func (j *journal) sync() error {
+	if j == nil {
+		return nil
+	}
+	j.mu.Lock()
+	n := j.written
+	j.mu.Unlock()
+	return j.syncTo(n)
+}
+
+// syncTo returns once the first n lines written are durable (syncFile),
+// or the journal turned off. Concurrent callers share fsyncs: while one
+// runs, the others wait, and the next one covers all their lines. j.mu
+// must not be held.
+func (j *journal) syncTo(n uint64) error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	j.mu.Lock()
+	f, upto := j.f, j.written
+	if j.synced >= n || f == nil {
+		j.mu.Unlock()
+		return nil // durable already, or the journal is off or closed (already reported)
+	}
+	j.mu.Unlock()
+	err := syncFile(f)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	switch {
+	case j.f != f:
+		// Rotated (the new file was fsynced whole) or failed meanwhile.
+		return nil
+	case err != nil:
+		return j.fail(err)
+	}
+	j.synced = max(j.synced, upto)
 	return nil
 }
 
@@ -140,6 +220,7 @@ func (j *journal) write(line []byte) error {
 		return j.fail(err)
 	}
 	j.size += int64(len(line))
+	j.written++
 	return nil
 }
 
@@ -156,6 +237,7 @@ func (j *journal) fail(err error) error {
 	if rerr := os.Remove(j.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 		return fmt.Errorf("archive: journal turned off: %w; and its file %s could not be removed (%v): the next start may archive some exchanges twice, once as interrupted", err, j.path, rerr)
 	}
+	syncDir(j.dir) // a crash of the machine must not bring the file back
 	return fmt.Errorf("archive: journal turned off for %s: %w", j.retry, err)
 }
 
@@ -176,7 +258,7 @@ func (j *journal) rotate() error {
 			return j.fail(err)
 		}
 	}
-	if err := f.Close(); err != nil {
+	if err := errors.Join(syncFile(f), f.Close()); err != nil {
 		os.Remove(tmp)
 		return j.fail(err)
 	}
@@ -184,12 +266,14 @@ func (j *journal) rotate() error {
 		os.Remove(tmp)
 		return j.fail(err)
 	}
+	syncDir(j.dir)
 	nf, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return j.fail(err)
 	}
 	j.f.Close()
 	j.f, j.size = nf, size
+	j.synced = j.written // every open line is in the new file, fsynced
 	return nil
 }
 
@@ -205,6 +289,7 @@ func (j *journal) close() int {
 	if j.f == nil {
 		return len(j.open)
 	}
+	syncFile(j.f)
 	j.f.Close()
 	j.f = nil
 	if len(j.open) == 0 {
@@ -289,8 +374,12 @@ func parseJournal(r io.Reader) ([]hotelrates.Exchange, error) {
 	return out, nil
 }
 
-// interruptedError is the error of an Interrupted record.
-const interruptedError = "interrupted: the process stopped before this exchange's outcome was archived; the request was sent, the answer is unknown"
+// interruptedError is the error of an Interrupted record. The journal
+// notes a request just before it is sent (the engine's recording
+// transport calls Begin right before the round trip), so a process
+// stopped in between leaves a request the vendor never received: the
+// record cannot tell, and says so.
+const interruptedError = "interrupted: the process stopped before this exchange's outcome was archived; the request was journaled just before it was sent, so it may not have reached the vendor; the answer is unknown"
 
 // recoverJournal archives, as Interrupted records, the exchanges an
 // earlier run began and never archived, then removes its journals. It

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,15 +33,33 @@ var ErrSpoolInUse = errors.New("archive: spool directory in use")
 var ErrCorruptRecord = errors.New("archive: corrupt record")
 
 // segmentKey returns PREFIX/vendor=V/date=YYYY-MM-DD/hour=HH/INSTANCE-SEQ.ndjson.gz
-// (without "PREFIX/" when prefix is empty), t taken in UTC.
+// (without "PREFIX/" when prefix is empty), t taken in UTC. The
+// archiver's instance already ends in its run ID ("NAME-RUN").
 func segmentKey(prefix, vendor, instance string, t time.Time, seq uint64) string {
 	t = t.UTC()
 	k := fmt.Sprintf("vendor=%s/date=%s/hour=%02d/%s-%020d%s",
-		sanitize(vendor, "unknown"), t.Format(time.DateOnly), t.Hour(), instance, seq, SegmentSuffix)
+		keyVendor(vendor), t.Format(time.DateOnly), t.Hour(), instance, seq, SegmentSuffix)
 	if prefix != "" {
 		k = prefix + "/" + k
 	}
 	return k
+}
+
+// maxVendorElem is the most bytes of a vendor name in a key.
+const maxVendorElem = 64
+
+// keyVendor returns vendor as it appears in keys: sanitized (an empty one
+// becomes "unknown") and, when longer than maxVendorElem, cut short and
+// ended by a hash of the whole sanitized name, so that distinct long
+// names stay distinct.
+func keyVendor(vendor string) string {
+	s := sanitize(vendor, "unknown")
+	if len(s) <= maxVendorElem {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	h := hex.EncodeToString(sum[:8])
+	return s[:maxVendorElem-len(h)-1] + "-" + h
 }
 
 // sanitize makes s safe as one key path element: characters other than

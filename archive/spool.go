@@ -85,7 +85,7 @@ func (s *spool) recover() (recovered, error) {
 		if err != nil {
 			continue
 		}
-		torn, err := s.sealFile(filepath.Join(s.open, name), key, time.Time{})
+		torn, err := s.sealFile(filepath.Join(s.open, name), key, time.Time{}, nil)
 		if err != nil {
 			return r, err
 		}
@@ -119,7 +119,13 @@ func (s *spool) recover() (recovered, error) {
 // key and removes it. A last line without its newline is a record torn by
 // a crash: it is cut off and counted. first, when known, becomes the
 // closed segment's modification time (the age of its oldest record).
-func (s *spool) sealFile(path, key string, first time.Time) (torn int64, err error) {
+//
+// visible, if not nil, is called with the closed segment's size just
+// before it appears in the ready directory (where the uploader may take
+// and delete it at once), and with minus that size if it then does not.
+// An error after the segment is in the ready directory (the open file
+// cannot be removed) wraps errSealedOpenLeft.
+func (s *spool) sealFile(path, key string, first time.Time, visible func(size int64)) (torn int64, err error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return 0, fmt.Errorf("archive: spool: %w", err)
@@ -141,9 +147,24 @@ func (s *spool) sealFile(path, key string, first time.Time) (torn int64, err err
 	}
 	zw := gzip.NewWriter(f)
 	_, err = zw.Write(raw)
-	err = errors.Join(err, zw.Close(), f.Sync(), f.Close())
+	err = errors.Join(err, zw.Close(), syncFile(f))
+	var size int64
+	if info, serr := f.Stat(); serr == nil {
+		size = info.Size()
+	} else {
+		err = errors.Join(err, serr)
+	}
+	err = errors.Join(err, f.Close())
 	if err == nil {
-		err = os.Rename(tmp, s.readyPath(key))
+		if visible != nil {
+			visible(size)
+		}
+		if err = os.Rename(tmp, s.readyPath(key)); err != nil && visible != nil {
+			visible(-size)
+		}
+	}
+	if err == nil {
+		sealRenamed(key)
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -154,11 +175,16 @@ func (s *spool) sealFile(path, key string, first time.Time) (torn int64, err err
 	}
 	syncDir(s.ready)
 	if err := os.Remove(path); err != nil {
-		return torn, fmt.Errorf("archive: spool: %w", err)
+		return torn, fmt.Errorf("archive: spool: %w: %w", errSealedOpenLeft, err)
 	}
 	syncDir(s.open)
 	return torn, nil
 }
+
+// errSealedOpenLeft: a segment is closed into the ready directory, but its
+// open file could not be removed (the next start closes it again, under
+// the same key).
+var errSealedOpenLeft = errors.New("segment closed, its open file left")
 
 // firstStart returns the Start of the first record of raw NDJSON.
 func firstStart(raw []byte) time.Time {
@@ -276,6 +302,27 @@ type openSeg struct {
 	bytes   int64
 	records int
 	dirty   bool
+	// unsynced are the IDs of records written since the file's last
+	// fsync: their journal entries end once they are durable, so a crash
+	// of the machine cannot keep a done line and lose its record.
+	unsynced []string
+}
+
+// syncSeg makes the segment's records durable, then ends their journal
+// entries.
+func (a *Archiver) syncSeg(s *openSeg) {
+	if s.f != nil && s.dirty {
+		if err := syncFile(s.f); err != nil {
+			a.errors.Add(1)
+			a.log.Error("archive: fsync of a spool segment failed", "key", s.key, "err", err)
+			return // the journal keeps the entries: a crash archives them as interrupted
+		}
+		s.dirty = false
+	}
+	for _, id := range s.unsynced {
+		a.endJournal(id)
+	}
+	s.unsynced = s.unsynced[:0]
 }
 
 // runWriter is the writer goroutine: it appends each record to its
@@ -297,8 +344,16 @@ func (a *Archiver) runWriter(seq uint64, unsealed []*openSeg) {
 	for {
 		select {
 		case ex, ok := <-a.in:
+			if a.aborted() {
+				a.leaveToJournal(open, ex, ok)
+				return
+			}
 			if !ok {
 				for v, s := range open {
+					if a.aborted() {
+						a.leaveToJournal(open, ex, ok)
+						return
+					}
 					seal(s)
 					delete(open, v)
 				}
@@ -313,6 +368,10 @@ func (a *Archiver) runWriter(seq uint64, unsealed []*openSeg) {
 			seq = a.write(open, ex, seq, seal)
 		case <-tick.C:
 			now := a.now()
+			if err := a.journal.syncPending(); err != nil {
+				a.errors.Add(1)
+				a.log.Error("archive: journal sync failed", "err", err)
+			}
 			unsealed = slices.DeleteFunc(unsealed, a.seal)
 			for v, s := range open {
 				if now.Sub(s.opened) >= a.segAge {
@@ -322,10 +381,7 @@ func (a *Archiver) runWriter(seq uint64, unsealed []*openSeg) {
 			}
 			if now.Sub(lastSync) >= a.syncEvery {
 				for _, s := range open {
-					if s.dirty {
-						s.f.Sync()
-						s.dirty = false
-					}
+					a.syncSeg(s)
 				}
 				lastSync = now
 			}
@@ -345,6 +401,12 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		return seq
 	}
 	line = append(line, '\n')
+	if !a.recovering && int64(len(line)) > a.spool.limit {
+		// It can never fit: refused, without calling the spool full.
+		a.drop(ex.ID, "record larger than the spool limit")
+		a.records.Add(-1)
+		return seq
+	}
 	if !a.recovering && (a.full.Load() || a.spoolBytes.Load()+int64(len(line)) > a.spool.limit) {
 		if !a.full.Swap(true) {
 			a.log.Error("archive: spool is full; refusing records until uploads free room", "spool_bytes", a.spoolBytes.Load(), "limit", a.spool.limit)
@@ -376,14 +438,23 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		open[ex.Vendor] = s
 	}
 	// One write per record: a crash leaves at most the last line torn.
-	if _, err := s.f.Write(line); err != nil {
+	if _, err := spoolWrite(s.f, line); err != nil {
 		a.errors.Add(1)
 		a.lost.Add(1)
 		a.log.Error("archive: exchange record LOST: spool write failed", "key", s.key, "err", err)
 		a.endJournal(ex.ID)
+		// A short write leaves a fragment: cut it off, or the next record
+		// would be appended to it and make a corrupt line. If that fails
+		// too, nothing more goes into this file: it is closed (its torn
+		// last line cut off) and the next record opens a new segment.
+		if terr := s.f.Truncate(s.bytes); terr != nil {
+			a.log.Error("archive: cannot cut a failed write off a spool segment; closing it", "key", s.key, "err", terr)
+			seal(s)
+			delete(open, ex.Vendor)
+		}
 		return seq
 	}
-	a.endJournal(ex.ID)
+	s.unsynced = append(s.unsynced, ex.ID)
 	if s.records == 0 {
 		a.setPending(s.key, s.first) // pending from its first record on
 	}
@@ -405,7 +476,8 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 // does).
 func (a *Archiver) seal(s *openSeg) bool {
 	if s.f != nil {
-		s.f.Sync()
+		s.dirty = true // fsync, even if the tick just did
+		a.syncSeg(s)
 		s.f.Close()
 		s.f = nil
 	}
@@ -416,19 +488,21 @@ func (a *Archiver) seal(s *openSeg) bool {
 	}
 	err := sealFault(s.key)
 	if err == nil {
-		_, err = a.spool.sealFile(s.path, s.key, s.first)
+		// The closed segment is counted before the uploader can see it,
+		// so its upload never subtracts bytes not yet added.
+		_, err = a.spool.sealFile(s.path, s.key, s.first, func(size int64) { a.spoolBytes.Add(size) })
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errSealedOpenLeft) {
 		a.errors.Add(1)
 		a.log.Error("archive: cannot close a spool segment; it stays in the spool and is retried", "key", s.key, "err", err)
 		return false
 	}
-	if info, err := os.Stat(a.spool.readyPath(s.key)); err == nil {
-		a.spoolBytes.Add(info.Size() - s.bytes)
-	} else {
-		a.spoolBytes.Add(-s.bytes)
-		a.donePending(s.key)
+	if err != nil {
+		a.errors.Add(1)
+		a.log.Error("archive: a spool segment was closed but its open file stays; the next start closes it again under the same key", "key", s.key, "err", err)
 	}
+	a.spoolBytes.Add(-s.bytes)
+	a.syncSeg(s) // the closed segment is durable: any entries still open end
 	a.segments.Add(1)
 	a.checkRoom()
 	a.kick()
@@ -437,6 +511,14 @@ func (a *Archiver) seal(s *openSeg) bool {
 
 // sealFault lets tests fail a seal; it returns nil in production.
 var sealFault = func(key string) error { return nil }
+
+// spoolWrite appends a record to an open segment; tests replace it (a
+// short write).
+var spoolWrite = func(f *os.File, b []byte) (int, error) { return f.Write(b) }
+
+// sealRenamed is called once a closed segment is in the ready directory;
+// tests use it to let the uploader win a race.
+var sealRenamed = func(key string) {}
 
 // checkRoom ends the spool-full state once the spool is back under
 // spoolResume of its limit (compression or uploads freed room): the gap

@@ -62,7 +62,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	// A closed segment from the same crashed run.
 	readyKey := segmentKey("", "bulk", "crashed", t0, 0)
 	os.WriteFile(filepath.Join(spoolDir, "open", url.PathEscape(readyKey)+openSuffix), []byte(lines[0]+"\n"+lines[1]+"\n"), 0o600)
-	if _, err := sp.sealFile(sp.openPath(readyKey), readyKey, t0); err != nil {
+	if _, err := sp.sealFile(sp.openPath(readyKey), readyKey, t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(spoolDir, "ready", ".tmp-junk"), []byte("half"), 0o600)

@@ -83,6 +83,13 @@ func (a *Archiver) upload(key string) error {
 	if err != nil {
 		return err
 	}
+	// The done lines of the segment's records must be durable before the
+	// segment can leave the spool, or a crash of the machine would bring
+	// their begin lines back, open, and archive them again as interrupted.
+	if err := a.journal.sync(); err != nil {
+		a.errors.Add(1)
+		a.log.Error("archive: the journal failed; until it reopens, exchanges cut off by a crash will not be archived", "err", err)
+	}
 	ctx, cancel := context.WithTimeout(a.upCtx, a.uploadTO)
 	defer cancel()
 	if err := a.sink.Put(ctx, key, bytes.NewReader(body), int64(len(body))); err != nil {
