@@ -49,9 +49,25 @@ type Call struct {
 	Kind     CallKind
 }
 
-// ContextWithCall returns ctx carrying c.
+// ContextWithCall returns ctx carrying c. It costs one allocation (a
+// context.WithValue costs two: the context and c boxed in an interface).
 func ContextWithCall(ctx context.Context, c Call) context.Context {
-	return context.WithValue(ctx, callKey{}, c)
+	return &callContext{Context: ctx, call: c}
+}
+
+// callContext is ctx with a Call: Value answers the Call's key and
+// delegates every other key to the parent, so the context package still
+// finds the parent's cancellation (no goroutine to propagate it).
+type callContext struct {
+	context.Context
+	call Call
+}
+
+func (c *callContext) Value(key any) any {
+	if _, ok := key.(callKey); ok {
+		return c.call
+	}
+	return c.Context.Value(key)
 }
 
 // CallFromContext returns the Call in ctx, or a zero Call.

@@ -207,18 +207,18 @@ func TestSessionWaiterServedAfterLoginFailureHold(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		go m.run(ctx)
 		defer func() { cancel(); <-m.done }()
-		c1, err := m.acquire(ctx) // login 1
+		c1, err := m.acquire(ctx, nil) // login 1
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.acquire(ctx); err == nil { // login 2 fails: the hold starts
+		if _, err := m.acquire(ctx, nil); err == nil { // login 2 fails: the hold starts
 			t.Fatal("second login should fail")
 		}
 		wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer wcancel()
 		got := make(chan error, 1)
 		go func() {
-			c, err := m.acquire(wctx)
+			c, err := m.acquire(wctx, nil)
 			if err == nil {
 				m.release(c, false)
 			}

@@ -27,14 +27,15 @@ type job struct {
 
 	members []*member
 	active  int // members whose search has not left
+	first   member
+	inline  [1]*member // members' first backing array: a job of one search allocates no slice
 
-	// The attempts running (one, or two when hedged), the call contexts'
-	// parent (created at the first dispatch), and the retry state.
+	// The attempts running (one, or two when hedged) and the retry state.
 	running     []*attempt
-	want        context.Context
-	cancelWant  context.CancelCauseFunc
-	attempts    int // attempts handed to loaders
-	errs        int // attempts that failed
+	runBuf      [2]*attempt
+	primary     attempt // reused by every attempt but a hedge (they never overlap)
+	attempts    int     // attempts handed to loaders
+	errs        int     // attempts that failed
 	retries     int
 	authRetries int
 	retriedBusy bool
@@ -109,14 +110,24 @@ type waiter struct {
 
 // attempt is one call of a job, handed to one loader.
 type attempt struct {
-	job      *job
-	want     context.Context // ends when no search waits for the job
-	ctx      context.Context // the call's parent: ends when the queue gives up on the call
-	cancel   context.CancelCauseFunc
+	job *job
+	// ctx bounds the attempt, the wait for a credential included: the call
+	// timeout from dispatch, the engine's life, and the queue giving up
+	// on it (a hedge that lost, the grace after every search left).
+	ctx      context.Context
+	cancel   context.CancelFunc
+	gaveUp   bool   // the queue cancelled it (owned by the queue)
 	searches string // the members' search ids, for the archive
 	hedge    bool
 	started  time.Time
 	done     func(error) // the breaker's verdict
+}
+
+// giveUp cancels the attempt for the queue's own reasons (a hedge that
+// lost, the grace after every search left).
+func (a *attempt) giveUp() {
+	a.gaveUp = true
+	a.cancel()
 }
 
 // attemptResult is what a loader reports of an attempt.

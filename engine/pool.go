@@ -34,8 +34,9 @@ type pool struct {
 
 // loader is one loader's mailbox.
 type loader struct {
-	work        chan *attempt // buffered 1: the queue hands work only to an idle loader
-	retireReply chan bool     // buffered 1
+	work        chan *attempt   // buffered 1: the queue hands work only to an idle loader
+	retireReply chan bool       // buffered 1
+	creds       chan leaseReply // buffered 1: the token manager's answers to this loader
 }
 
 func newPool(name string, v hotelrates.Vendor, hc *http.Client, tokens *tokenManager, cfg VendorConfig, log *slog.Logger, results chan<- attemptResult, retire chan<- *loader) *pool {
@@ -44,7 +45,7 @@ func newPool(name string, v hotelrates.Vendor, hc *http.Client, tokens *tokenMan
 
 // start starts one loader, owned by the pool's WaitGroup, stopped by ctx.
 func (p *pool) start(ctx context.Context) *loader {
-	l := &loader{work: make(chan *attempt, 1), retireReply: make(chan bool, 1)}
+	l := &loader{work: make(chan *attempt, 1), retireReply: make(chan bool, 1), creds: make(chan leaseReply, 1)}
 	p.wg.Go(func() { p.run(ctx, l) })
 	return l
 }
@@ -58,7 +59,7 @@ func (p *pool) run(ctx context.Context, l *loader) {
 	for {
 		select {
 		case a := <-l.work:
-			r := p.call(a)
+			r := p.call(l, a)
 			r.l = l
 			select {
 			case p.results <- r:
@@ -87,12 +88,12 @@ func (p *pool) run(ctx context.Context, l *loader) {
 	}
 }
 
-// call makes one attempt: a credential (waiting for it only while a
-// search still wants the job), then, unless every search has left by
-// then, one vendor call inside the call timeout.
-func (p *pool) call(a *attempt) attemptResult {
+// call makes one attempt: a credential, then, unless every search has
+// left by then, one vendor call, all inside the attempt's context (the
+// call timeout from dispatch).
+func (p *pool) call(l *loader, a *attempt) attemptResult {
 	j := a.job
-	cred, err := p.tokens.acquire(a.want)
+	cred, err := p.tokens.acquire(a.ctx, l.creds)
 	if err != nil {
 		return attemptResult{a: a, err: err}
 	}
@@ -100,13 +101,11 @@ func (p *pool) call(a *attempt) attemptResult {
 		p.tokens.release(cred, false)
 		return attemptResult{a: a, err: errNotSent}
 	}
-	cctx, cancel := context.WithTimeout(a.ctx, p.cfg.CallTimeout)
-	defer cancel()
-	cctx = hotelrates.ContextWithCall(cctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates})
+	cctx := hotelrates.ContextWithCall(a.ctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates})
 	start := time.Now()
 	offers, err := p.fetch(cctx, cred, hotelrates.Query{Stay: j.stay, HotelIDs: j.hotels})
 	rtt := time.Since(start)
-	timedOut := err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && a.ctx.Err() == nil
+	timedOut := err != nil && context.Cause(a.ctx) == errCallTimeout
 	kind, isVendorErr := hotelrates.KindOf(err)
 	bad := err != nil && isVendorErr && kind == hotelrates.ErrUnauthorized
 	p.tokens.release(cred, bad)

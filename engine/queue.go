@@ -144,9 +144,10 @@ type leaveReq struct {
 }
 
 var (
-	errAllLeft = errors.New("every search waiting for this call has ended")
-	errNotSent = errors.New("every search waiting for this call ended before it was sent")
-	errStopped = hotelrates.Errorf(hotelrates.CodeUnavailable, "", "engine is stopping")
+	errAllLeft     = errors.New("every search waiting for this call has ended")
+	errCallTimeout = errors.New("vendor call timed out")
+	errNotSent     = errors.New("every search waiting for this call ended before it was sent")
+	errStopped     = hotelrates.Errorf(hotelrates.CodeUnavailable, "", "engine is stopping")
 )
 
 // maxAuthRetries bounds the retries of one job after its credential was
@@ -254,7 +255,7 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 		j.abandonAt = time.Time{}
 		q.forget(j) // no search joins a call being cancelled
 		for _, a := range j.running {
-			a.cancel(errAllLeft)
+			a.giveUp()
 		}
 	}
 	if q.dead > 64 && 2*q.dead > len(q.heap) {
@@ -399,11 +400,15 @@ func (q *vendorQueue) hedging() bool {
 // dispatch hands one attempt of j to an idle loader. The loader's channel
 // is buffered and empty while it is idle, so this never blocks.
 func (q *vendorQueue) dispatch(ctx context.Context, j *job, hedge bool, verdict func(error), now time.Time) {
-	if j.want == nil || j.want.Err() != nil {
-		j.want, j.cancelWant = context.WithCancelCause(ctx)
+	actx, cancel := context.WithDeadlineCause(ctx, now.Add(q.cfg.CallTimeout), errCallTimeout)
+	a := &j.primary
+	if hedge {
+		a = &attempt{}
 	}
-	actx, cancel := context.WithCancelCause(ctx)
-	a := &attempt{job: j, want: j.want, ctx: actx, cancel: cancel, searches: q.searchIDs(j), hedge: hedge, started: now, done: verdict}
+	*a = attempt{job: j, ctx: actx, cancel: cancel, searches: q.searchIDs(j), hedge: hedge, started: now, done: verdict}
+	if j.running == nil {
+		j.running = j.runBuf[:0]
+	}
 	j.running = append(j.running, a)
 	if j.state != jobRunning {
 		j.state = jobRunning
@@ -436,7 +441,7 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 	q.idle = append(q.idle, r.l)
 	a, j := r.a, r.a.job
 	abandoned := a.ctx.Err() != nil // the queue gave up on the call, or the engine stops
-	a.cancel(nil)
+	a.cancel()
 	if i := slices.Index(j.running, a); i >= 0 {
 		j.running = slices.Delete(j.running, i, i+1)
 	}
@@ -475,7 +480,7 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 	if len(j.running) > 0 {
 		return // the other call of a hedged pair may still answer
 	}
-	if !r.sent && j.active > 0 && (errors.Is(r.err, errNotSent) || context.Cause(a.want) == errAllLeft) {
+	if !r.sent && j.active > 0 && (errors.Is(r.err, errNotSent) || a.gaveUp) {
 		// Given up for searches that left, before it was sent; a search
 		// joined since: it goes out again for that one.
 		q.unrun(j)
@@ -590,11 +595,8 @@ func (q *vendorQueue) finish(j *job, offers []hotelrates.HotelOffers, err error)
 	q.remove(j)
 	j.state = jobDone
 	q.forget(j)
-	if j.cancelWant != nil {
-		j.cancelWant(errAllLeft)
-	}
 	for _, a := range j.running {
-		a.cancel(errAllLeft) // the other call of a hedged pair
+		a.giveUp() // the other call of a hedged pair
 	}
 	live := 0
 	for _, m := range j.members {
@@ -761,8 +763,10 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 	for _, b := range batches {
 		q.seq++
 		j := &job{stay: r.stay, stayKey: r.stayKey, hotels: b, index: -1, seq: q.seq, deadline: r.deadline, enqueued: now}
-		m := &member{w: w, hotels: b, job: j}
-		j.members, j.active = []*member{m}, 1
+		j.first = member{w: w, hotels: b, job: j}
+		m := &j.first
+		j.inline[0] = m
+		j.members, j.active = j.inline[:1:1], 1
 		w.members = append(w.members, m)
 		for _, h := range b {
 			q.flights[flightKey{r.stayKey, h}] = j
@@ -922,10 +926,7 @@ func (q *vendorQueue) leave(seq uint64, now time.Time) int {
 
 // abandon drops a job no search waits for any more.
 func (q *vendorQueue) abandon(j *job, now time.Time) {
-	j.markGone()
-	if j.cancelWant != nil {
-		j.cancelWant(errAllLeft) // a loader waiting for a credential gives up
-	}
+	j.markGone() // a loader that gets its credential now makes no call
 	if j.state == jobRunning {
 		// Its flights stay: a search that needs the same hotels during
 		// the grace joins the call instead of paying for another.

@@ -25,8 +25,8 @@ type tokenManager struct {
 	log     *slog.Logger
 	metrics *Metrics
 
-	reqs     chan *leaseReq
-	cancels  chan *leaseReq
+	reqs     chan leaseReq
+	cancels  chan leaseReq
 	releases chan releaseMsg
 	invals   chan string
 	authDone chan authResult
@@ -61,8 +61,8 @@ const authFailHold = time.Second
 func newTokenManager(name string, v hotelrates.Vendor, scheme hotelrates.AuthScheme, hc *http.Client, cfg VendorConfig, log *slog.Logger, m *Metrics) *tokenManager {
 	return &tokenManager{
 		name: name, vendor: v, scheme: scheme, hc: hc, cfg: cfg, log: log, metrics: m,
-		reqs:     make(chan *leaseReq),
-		cancels:  make(chan *leaseReq),
+		reqs:     make(chan leaseReq),
+		cancels:  make(chan leaseReq),
 		releases: make(chan releaseMsg),
 		invals:   make(chan string),
 		authDone: make(chan authResult),
@@ -72,11 +72,17 @@ func newTokenManager(name string, v hotelrates.Vendor, scheme hotelrates.AuthSch
 
 // acquire returns a credential for one call: the current token, or a
 // session leased to the caller alone until release.
-func (m *tokenManager) acquire(ctx context.Context) (hotelrates.Credential, error) {
+//
+// reply is where the manager answers: a loader passes its own (buffered 1,
+// empty between calls), so asking costs no allocation; nil makes one.
+func (m *tokenManager) acquire(ctx context.Context, reply chan leaseReply) (hotelrates.Credential, error) {
 	if m.scheme == hotelrates.AuthNone {
 		return hotelrates.Credential{}, nil
 	}
-	r := &leaseReq{reply: make(chan leaseReply, 1)}
+	if reply == nil {
+		reply = make(chan leaseReply, 1)
+	}
+	r := leaseReq{reply: reply}
 	select {
 	case m.reqs <- r:
 	case <-ctx.Done():
@@ -104,7 +110,7 @@ func (m *tokenManager) acquire(ctx context.Context) (hotelrates.Credential, erro
 
 // abandon logs out a session the stopped manager put in r's reply before
 // the caller gave up on it: nobody else will.
-func (m *tokenManager) abandon(r *leaseReq) {
+func (m *tokenManager) abandon(r leaseReq) {
 	select {
 	case rep := <-r.reply:
 		if rep.err == nil && m.scheme == hotelrates.AuthSession {
@@ -213,7 +219,7 @@ func (m *tokenManager) runToken(ctx context.Context) {
 		have       bool
 		used       bool // a call got cur: only then is it refreshed before it expires
 		refreshing bool
-		waiters    []*leaseReq
+		waiters    []leaseReq
 		failUntil  time.Time
 		lastErr    error
 	)
@@ -304,7 +310,7 @@ func (m *tokenManager) runSessions(ctx context.Context) {
 		idle      []idleSession
 		open      int // sessions logged in and not dropped (idle or leased)
 		logins    int // logins in flight
-		waiters   []*leaseReq
+		waiters   []leaseReq
 		failUntil time.Time
 		lastErr   error
 	)
@@ -410,9 +416,9 @@ func (m *tokenManager) runSessions(ctx context.Context) {
 	}
 }
 
-func remove(ws []*leaseReq, r *leaseReq) []*leaseReq {
+func remove(ws []leaseReq, r leaseReq) []leaseReq {
 	for i, w := range ws {
-		if w == r {
+		if w.reply == r.reply {
 			return append(ws[:i], ws[i+1:]...)
 		}
 	}
