@@ -114,10 +114,11 @@ func (c *Client) tokenError(err error) *hotelrates.VendorError {
 		if re.ErrorCode != "" {
 			msg += ": " + clip(re.ErrorCode, 40)
 			if re.ErrorDescription != "" {
-				msg += ": " + clip(re.ErrorDescription, 200)
+				msg += ": " + re.ErrorDescription
 			}
 		}
-		e.Err = errors.New(redact.String(msg, c.Secrets()))
+		// Redact before clipping: a clipped secret no longer matches.
+		e.Err = errors.New(clip(redact.String(msg, c.Secrets()), 300))
 		switch s := e.Status; {
 		case s == http.StatusTooManyRequests:
 			e.Kind = hotelrates.ErrThrottled
@@ -198,12 +199,13 @@ func (c *Client) Fetch(ctx context.Context, hc *http.Client, cred hotelrates.Cre
 		return nil, &hotelrates.VendorError{Vendor: c.name, Kind: hotelrates.ErrBadResponse, Status: resp.StatusCode, Err: errors.New("unexpected success status")}
 	default:
 		// The vendor's text may echo what it was sent.
-		return nil, vendorhttp.StatusError(c.name, resp, redact.String(msg, append(c.Secrets(), cred.Secret)))
+		return nil, vendorhttp.StatusError(c.name, resp, clip(redact.String(msg, append(c.Secrets(), cred.Secret)), 240))
 	}
 }
 
-// parseError reads the vendor's error format; msg is "code: message",
-// clipped, or "" when the body is not in that format.
+// parseError reads the vendor's error format; msg is "code: message"
+// (the caller redacts, then clips it), or "" when the body is not in that
+// format.
 func parseError(data []byte) (code, msg string) {
 	var e errorResponse
 	if json.Unmarshal(data, &e) != nil || e.Error.Code == "" {
@@ -212,7 +214,7 @@ func parseError(data []byte) (code, msg string) {
 	code = clip(e.Error.Code, 40)
 	msg = code
 	if e.Error.Message != "" {
-		msg += ": " + clip(e.Error.Message, 200)
+		msg += ": " + e.Error.Message
 	}
 	return code, msg
 }

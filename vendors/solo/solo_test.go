@@ -342,6 +342,9 @@ func TestAuthenticateErrors(t *testing.T) {
 		{"expired at once", stub(200, json, `{"access_token":"abc","token_type":"Bearer","expires_in":-5}`), stubSecret, hotelrates.ErrBadResponse, 200, 0},
 		{"error with 200", stub(200, json, `{"error":"invalid_client"}`), stubSecret, hotelrates.ErrBadResponse, 200, 0},
 		{"description echoes the secret", stub(401, json, `{"error":"invalid_client","error_description":"client_secret stub-secret-value is wrong"}`), stubSecret, hotelrates.ErrRejected, 401, 0},
+		// Redacted before clipped: a secret across the clipping point does
+		// not leave its first half behind.
+		{"long description echoes the secret", stub(401, json, `{"error":"invalid_client","error_description":"`+strings.Repeat("x", 190)+` stub-secret-value is wrong"}`), stubSecret, hotelrates.ErrRejected, 401, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,8 +360,10 @@ func TestAuthenticateErrors(t *testing.T) {
 			if ve.RetryAfter != tt.retryAfter {
 				t.Errorf("RetryAfter %v, want %v", ve.RetryAfter, tt.retryAfter)
 			}
-			if strings.Contains(err.Error(), tt.secret) {
-				t.Errorf("error %q reveals the secret", err)
+			for i := 0; i+8 <= len(tt.secret) && len(tt.secret) >= 8; i++ {
+				if part := tt.secret[i : i+8]; strings.Contains(err.Error(), part) {
+					t.Errorf("error %q reveals %q of the secret", err, part)
+				}
 			}
 		})
 	}
