@@ -355,11 +355,13 @@ func TestDeadlineScenario(t *testing.T) {
 		if r.Complete != 0 || r.Errors != 0 || r.Partial < 1 || r.Partial+r.Shed != r.Searches {
 			t.Errorf("%s: %d complete, %d partial, %d shed, %d errors of %d: %v", r.Strategy, r.Complete, r.Partial, r.Shed, r.Errors, r.Searches, r.ErrorSamples)
 		}
-		if r.LatenessMaxMS <= 0 || r.LatenessP99MS <= 0 || r.LatenessP99MS > r.LatenessMaxMS || r.LatenessMaxMS > 20_000 {
+		if r.LatenessMaxMS < 0 || r.LatenessP99MS < 0 || r.LatenessP99MS > r.LatenessMaxMS || r.LatenessMaxMS > 20_000 {
 			t.Errorf("%s: lateness p99 %v ms, max %v ms", r.Strategy, r.LatenessP99MS, r.LatenessMaxMS)
 		}
-		if r.MaxMS < ms(timeout) {
-			t.Errorf("%s: slowest answer %v ms, before the %v deadline", r.Strategy, r.MaxMS, timeout)
+		// The engine stops collecting a twentieth of the deadline early, so
+		// that its answer is written by it.
+		if early := timeout - timeout/20; r.MaxMS < ms(early) {
+			t.Errorf("%s: slowest answer %v ms, before %v (the %v deadline less the answer margin)", r.Strategy, r.MaxMS, early, timeout)
 		}
 		if r.PeakGoroutines == 0 {
 			t.Errorf("%s: no goroutines seen", r.Strategy)
