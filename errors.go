@@ -13,6 +13,7 @@ type Code string
 // The error codes.
 const (
 	CodeInvalidArgument  Code = "invalid_argument"   // 400
+	CodeUnauthenticated  Code = "unauthenticated"    // 401
 	CodeNotFound         Code = "not_found"          // 404
 	CodeMethodNotAllowed Code = "method_not_allowed" // 405
 	CodeTooLarge         Code = "too_large"          // 413

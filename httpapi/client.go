@@ -18,6 +18,8 @@ type Client struct {
 	BaseURL string
 	// HTTP defaults to http.DefaultClient.
 	HTTP *http.Client
+	// APIKey, if set, is sent as "Authorization: Bearer APIKey".
+	APIKey string
 }
 
 // APIError is an error answer from the server.
@@ -59,6 +61,9 @@ func (c *Client) Stream(ctx context.Context, req SearchRequest, onHotel func(Hot
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("Accept", ndjson)
+	if c.APIKey != "" {
+		hr.Header.Set("Authorization", "Bearer "+c.APIKey)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,23 @@ type Deps struct {
 	// Extra, if set, is merged into GET /v1/vendors answers under "extra"
 	// (for example sandbox URLs).
 	Extra map[string]any
+	// APIKeys, when not empty, are the keys a client must send as
+	// "Authorization: Bearer KEY" on every route but /healthz and /readyz;
+	// others get 401 unauthenticated. Keys are compared in constant time
+	// and never logged. Empty: the API is open.
+	APIKeys []string
+	// Now tells the date, for refusing stays whose check-in is past (nil:
+	// time.Now).
+	Now func() time.Time
+	// DefaultTimeout and MaxTimeout are the Engine's search timeouts (see
+	// engine.Options): a stream's writes must be done by the search's
+	// deadline they give, and a grace (streamGrace), so that a client that
+	// stops reading ends its stream and frees its search's slot then. With
+	// DefaultTimeout zero, MaxTimeout bounds a search that names no
+	// timeout; with MaxTimeout zero too, 30 s (the engine's default
+	// maximum).
+	DefaultTimeout time.Duration
+	MaxTimeout     time.Duration
 }
 
 // NewServer returns the API's handler. All routes are in routes().
@@ -46,14 +64,19 @@ func NewServer(d Deps) http.Handler {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
-	s := &server{Deps: d}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &server{Deps: d, keys: newKeyring(d.APIKeys)}
+	s.APIKeys = nil // only the digests are kept
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.recoverer(s.logRequests(mux))
+	return s.recoverer(s.logRequests(s.authenticate(mux)))
 }
 
 type server struct {
 	Deps
+	keys keyring
 }
 
 // routes is the one place every route is declared.
@@ -109,6 +132,9 @@ func (s *server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	search, err := DecodeSearch(r.Body, s.MaxBodyBytes)
+	if err == nil {
+		err = checkNotPast(search.Stay, s.Now())
+	}
 	if err != nil {
 		writeError(w, err)
 		return
@@ -122,6 +148,7 @@ func (s *server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.searchError(w, r, err)
 		return
 	}
+	s.logVendorErrors(res)
 	out := SearchResponse{SearchID: res.SearchID, Complete: res.Complete, ElapsedMS: res.Elapsed.Milliseconds(), Vendors: VendorsFromResult(res.Vendors), Hotels: make([]Hotel, 0, len(res.Hotels))}
 	for _, h := range res.Hotels {
 		out.Hotels = append(out.Hotels, HotelFromResult(h, ""))
@@ -152,11 +179,41 @@ func wantsNDJSON(accept string) bool {
 	return false
 }
 
+// streamGrace is how long after a search's deadline its stream may still
+// be written: the hotels left and the summary.
+const streamGrace = 2 * time.Second
+
+// fallbackMaxTimeout bounds a search when Deps gives no timeouts: the
+// engine's default maximum.
+const fallbackMaxTimeout = 30 * time.Second
+
+// searchTimeout is an upper bound on how long the engine runs search: its
+// timeout or the default, capped at the maximum.
+func (s *server) searchTimeout(search hotelrates.Search) time.Duration {
+	limit := s.MaxTimeout
+	if limit <= 0 {
+		limit = fallbackMaxTimeout
+	}
+	t := search.Timeout
+	if t <= 0 {
+		t = s.DefaultTimeout
+	}
+	if t <= 0 || t > limit {
+		t = limit
+	}
+	return t
+}
+
 // stream answers a search as NDJSON: a line per hotel as it completes and
 // a summary line last. Validation errors still come as a JSON error
-// before the first line.
+// before the first line. Every write must be done by the search's
+// deadline and streamGrace: a client that does not read ends its stream
+// then (the search is cancelled), instead of holding the search's slot
+// until the server's write timeout.
 func (s *server) stream(w http.ResponseWriter, r *http.Request, search hotelrates.Search) {
 	rc := http.NewResponseController(w)
+	writeBy := time.Now().Add(s.searchTimeout(search) + streamGrace)
+	_ = rc.SetWriteDeadline(writeBy) // not supported by every ResponseWriter (httptest's recorder)
 	enc := json.NewEncoder(w)
 	started := false
 	count := 0
@@ -175,6 +232,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, search hotelrate
 	}
 	sum, err := s.Engine.Stream(r.Context(), search, func(hs []hotelrates.HotelResult) error {
 		start()
+		_ = rc.SetWriteDeadline(writeBy)
 		for _, h := range hs {
 			count++
 			if err := enc.Encode(HotelFromResult(h, "hotel")); err != nil {
@@ -184,14 +242,40 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, search hotelrate
 		return rc.Flush() // once per batch of hotels that completed together
 	})
 	if err != nil {
-		if !started {
+		switch {
+		case !started:
 			s.searchError(w, r, err)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			s.Logger.Info("stream ended: the client did not read it by the search's deadline", "err", err)
 		}
 		return
 	}
 	start()
+	s.logVendorErrors(sum)
+	_ = rc.SetWriteDeadline(writeBy)
 	enc.Encode(SummaryFromResult(sum, count))
 	rc.Flush()
+}
+
+// logVendorErrors logs at debug level the full text of the vendor errors
+// that clients get sanitised (see SanitizeText).
+func (s *server) logVendorErrors(res hotelrates.Result) {
+	for _, v := range res.Vendors {
+		if v.Error != "" && SanitizeText(v.Error) != v.Error {
+			s.Logger.Debug("vendor error", "search_id", res.SearchID, "vendor", v.Vendor, "status", string(v.Status), "err", v.Error)
+		}
+	}
+}
+
+// checkNotPast refuses a stay whose check-in is before today, as the date
+// is where the day begins last (UTC-12): a stay that begins today
+// anywhere on earth is accepted.
+func checkNotPast(st hotelrates.Stay, now time.Time) error {
+	today := hotelrates.DateOf(now.UTC().Add(-12 * time.Hour))
+	if !st.CheckIn.IsZero() && st.CheckIn.Before(today) {
+		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "check_in", "check_in %s is in the past (today is %s)", st.CheckIn, today)
+	}
+	return nil
 }
 
 func (s *server) handleVendors(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +293,8 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 func (s *server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if s.Ready != nil {
 		if err := s.Ready(); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+			// The probe is open to all: the reason says what, not where.
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": SanitizeError(err)})
 			return
 		}
 	}

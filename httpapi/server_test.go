@@ -58,7 +58,7 @@ func setup(t *testing.T, mutate func(*sandbox.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Gatherer: reg, MaxBodyBytes: 64 << 10}))
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Gatherer: reg, MaxBodyBytes: 64 << 10, Now: fixedNow}))
 	t.Cleanup(func() {
 		srv.Close()
 		eng.Close(context.Background())
@@ -341,7 +341,7 @@ func TestOverloadedIs429WithRetryAfterAndReadiness(t *testing.T) {
 	}
 	defer eng.Close(context.Background())
 	var ready error
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Ready: func() error { return ready }}))
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Ready: func() error { return ready }, Now: fixedNow}))
 	defer srv.Close()
 	done := make(chan struct{})
 	go func() {

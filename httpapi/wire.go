@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,38 +116,46 @@ func HotelFromResult(h hotelrates.HotelResult, typ string) Hotel {
 	return out
 }
 
-// VendorsFromResult converts vendor statuses to their wire form.
+// VendorsFromResult converts vendor statuses to their wire form. Error
+// texts are sanitised (SanitizeText): a client learns what failed, never
+// a vendor's URL, host, port or credentials.
 func VendorsFromResult(vs []hotelrates.VendorStatus) []VendorStatus {
 	out := make([]VendorStatus, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, VendorStatus{
 			Vendor: v.Vendor, Status: string(v.Status), HotelsRequested: v.HotelsRequested, HotelsAnswered: v.HotelsAnswered,
-			Calls: v.Calls, Errors: v.Errors, ElapsedMS: v.Elapsed.Milliseconds(), Error: v.Error,
+			Calls: v.Calls, Errors: v.Errors, ElapsedMS: v.Elapsed.Milliseconds(), Error: SanitizeText(v.Error),
 		})
 	}
 	return out
 }
 
 // DecodeSearch reads a search request body: one JSON object, no unknown
-// fields, nothing after it, at most limit bytes. Errors are
-// *hotelrates.Error naming the field where there is one; a body over the
-// limit has code too_large.
+// fields (keys are matched exactly: "Adults" is unknown), no key twice,
+// nothing after it, at most limit bytes. Errors are *hotelrates.Error
+// naming the field where there is one; a body over the limit has code
+// too_large.
 func DecodeSearch(r io.Reader, limit int64) (hotelrates.Search, error) {
 	var req SearchRequest
 	lr := &io.LimitedReader{R: r, N: min(limit, math.MaxInt64-1) + 1}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		if lr.N <= 0 {
-			return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeTooLarge, "", "request body is over %d bytes", limit)
-		}
-		return hotelrates.Search{}, jsonError(err)
-	}
-	_, err := dec.Token()
+	b, err := io.ReadAll(lr)
 	if lr.N <= 0 { // even if all that is left is white space
 		return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeTooLarge, "", "request body is over %d bytes", limit)
 	}
-	if !errors.Is(err, io.EOF) {
+	if err != nil {
+		return hotelrates.Search{}, readError()
+	}
+	// encoding/json matches keys case-insensitively: the keys are checked
+	// first, exactly.
+	if err := checkKeys(b); err != nil {
+		return hotelrates.Search{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return hotelrates.Search{}, jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return hotelrates.Search{}, hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "request body must hold one JSON object and nothing after it")
 	}
 	return req.Search()
@@ -216,10 +225,65 @@ func jsonError(err error) error {
 	if strings.HasPrefix(err.Error(), "json: ") {
 		return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "malformed JSON: %s", clip(err.Error(), 2*maxEcho))
 	}
-	// Not the JSON but the reading of it: a client that stalled past the
-	// read timeout, a broken chunked encoding. The cause is the
-	// connection's, and its text (addresses) is not echoed.
+	return readError()
+}
+
+// readError is the error for a body that could not be read: not the JSON
+// but the reading of it, a client that stalled past the read timeout, a
+// broken chunked encoding. The cause is the connection's, and its text
+// (addresses) is not echoed.
+func readError() error {
 	return hotelrates.Errorf(hotelrates.CodeInvalidArgument, "", "the request body could not be read to its end")
+}
+
+// searchKeys are SearchRequest's JSON keys.
+var searchKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[SearchRequest]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		keys[name] = true
+	}
+	return keys
+}()
+
+// checkKeys names the first key of the JSON object b that is not one of
+// SearchRequest's, spelt exactly, or that is given twice. Anything that
+// is not a well-formed object is left for the decoder to describe.
+func checkKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, ok := t.(string)
+		if !ok {
+			return nil
+		}
+		field := clip(key, maxEcho)
+		switch {
+		case !searchKeys[key]:
+			for k := range searchKeys {
+				if strings.EqualFold(k, key) {
+					return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "unknown field %q: keys are case-sensitive; did you mean %q?", field, k)
+				}
+			}
+			return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "unknown field %q", field)
+		case seen[key]:
+			return hotelrates.Errorf(hotelrates.CodeInvalidArgument, field, "field %q is given twice", field)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 // maxEcho bounds how much of a request an error message repeats.
@@ -267,6 +331,8 @@ func statusOf(code hotelrates.Code) int {
 	switch code {
 	case hotelrates.CodeInvalidArgument:
 		return http.StatusBadRequest
+	case hotelrates.CodeUnauthenticated:
+		return http.StatusUnauthorized
 	case hotelrates.CodeNotFound:
 		return http.StatusNotFound
 	case hotelrates.CodeMethodNotAllowed:

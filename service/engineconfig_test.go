@@ -22,9 +22,9 @@ import (
 func TestEngineConfigLeavesDefaultsToTheEngine(t *testing.T) {
 	const vendors = `
 vendors:
-  - {protocol: solo, base_url: "http://solo.example"%[1]s}
-  - {protocol: bulk, base_url: "http://bulk.example"%[1]s}
-  - {protocol: session, base_url: "http://session.example"%[1]s}
+  - {protocol: solo, base_url: "http://solo.example", client_id: a, client_secret: b%[1]s}
+  - {protocol: bulk, base_url: "http://bulk.example", api_key: a, secret: b%[1]s}
+  - {protocol: session, base_url: "http://session.example", user: a, password: b%[1]s}
 `
 	// The search options the engine gets from the config, Vendors and what
 	// is not the config's (recorder, logger, metrics) left out.

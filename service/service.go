@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/net/netutil"
 
 	"hotelrates"
 	"hotelrates/archive"
@@ -127,7 +128,8 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 	}
 	s.Handler = httpapi.NewServer(httpapi.Deps{
 		Engine: s.Engine, Logger: log, Gatherer: s.Registry, MaxBodyBytes: cfg.Search.MaxBodyBytes, Extra: extra,
-		Ready: s.Ready,
+		Ready: s.Ready, APIKeys: cfg.APIKeys,
+		DefaultTimeout: cfg.Search.DefaultTimeout, MaxTimeout: cfg.Search.MaxTimeout,
 	})
 	ok = true
 	return s, nil
@@ -265,12 +267,24 @@ func (s *Service) registerArchiveMetrics() {
 	)
 }
 
+// MaxHeaderBytes bounds a request's header (line and fields).
+const MaxHeaderBytes = 64 << 10
+
 // Serve serves the API on ln until ctx ends, then shuts down gracefully:
 // it stops accepting, lets searches in flight finish within the grace
-// period, stops the engine's workers and flushes the archive.
+// period, stops the engine's workers and flushes the archive. It holds at
+// most listen_max_conns connections open at once; further ones wait to be
+// accepted.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	if n := s.Config.ListenMaxConns; n > 0 {
+		ln = netutil.LimitListener(ln, n)
+	}
+	if len(s.Config.APIKeys) == 0 && !loopback(ln.Addr()) {
+		s.log.Warn("the API is open to anyone who can reach it: set api_keys", "addr", ln.Addr().String())
+	}
 	srv := &http.Server{
 		Handler:           s.Handler,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      s.Config.Search.MaxTimeout + 30*time.Second,
@@ -335,6 +349,16 @@ func (s *Service) Close(ctx context.Context) error {
 // answers must be written before that.
 func drainMargin(grace time.Duration) time.Duration {
 	return max(min(grace/5, 2*time.Second), min(grace/2, time.Second))
+}
+
+// loopback reports whether addr is a loopback address.
+func loopback(addr net.Addr) bool {
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 func deadlineOf(ctx context.Context) time.Time {
