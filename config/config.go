@@ -1,7 +1,8 @@
-// Package config reads the service's YAML configuration: strict (an
-// unknown key is an error naming the key and its line), with ${ENV}
-// expansion in values for secrets, defaults for what is left out, and
-// validation with messages that name the setting. With no file, Default
+// Package config reads the service's YAML configuration: strict (a bad
+// file is a Problems error listing every problem at once, each naming its
+// key, its line and the form expected), with ${ENV} expansion in values
+// for secrets, defaults for what is left out, and validation with
+// messages that name the setting. With no file, Default
 // is the embedded default: the sandbox vendors in-process and a local
 // archive.
 //
@@ -15,13 +16,12 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +47,8 @@ type Config struct {
 	// the archive is flushed within it. Searches whose deadline lies beyond
 	// it answer with what they have shortly before it ends.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// API holds api_keys and listen_max_conns (see api.go).
+	API `yaml:",inline"`
 }
 
 // Search bounds searches. Zero (unset) leaves a setting to the engine's
@@ -198,6 +200,7 @@ func (c *Config) applyDefaults() {
 	def(&c.DataDir, "./data")
 	def(&c.LogLevel, "info")
 	def(&c.Sandbox.Addr, "127.0.0.1:0")
+	c.API.applyDefaults()
 	if c.Archive.URL == "" {
 		c.Archive.URL = "file://" + strings.TrimSuffix(c.DataDir, "/") + "/archive"
 	}
@@ -259,148 +262,151 @@ func Load(path string, getenv func(string) string) (Config, error) {
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// Parse reads YAML config: unknown keys are errors naming key and line;
-// ${NAME} in a value is replaced by the environment variable NAME (an
-// unset variable is an error); defaults fill what is left out; the result
-// is validated.
+// Parse reads YAML config. ${NAME} in a value is replaced by the
+// environment variable NAME (an unset variable is an error); defaults fill
+// what is left out (the embedded sandbox is enabled unless the file says
+// otherwise); the result is validated. A bad config is a Problems error
+// that lists every problem at once, each naming its key, its line and the
+// form expected: unknown and repeated keys, values of the wrong form (a
+// duration is written like 5s), unset variables, and invalid settings.
 func Parse(b []byte, getenv func(string) string) (Config, error) {
-	// Pass 1: strict structure, so an unknown key names itself and its line.
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	// Type errors wait for pass 2: "${N}" is not yet the number it will be.
-	var probe Config
-	if err := dec.Decode(&probe); err != nil && !errors.Is(err, io.EOF) {
-		te, ok := errors.AsType[*yaml.TypeError](err)
-		if !ok {
-			return Config{}, err
-		}
-		var unknown []string
-		for _, e := range te.Errors {
-			if strings.Contains(e, "not found in type") {
-				unknown = append(unknown, e)
-			}
-		}
-		if len(unknown) > 0 {
-			return Config{}, &yaml.TypeError{Errors: unknown}
-		}
-	}
-	// Pass 2: expand ${ENV} in scalar values, then decode.
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return Config{}, err
 	}
-	if err := expand(&root, getenv); err != nil {
-		return Config{}, err
+	var ps Problems
+	orig := map[*yaml.Node]string{}
+	expand(&root, "", getenv, orig, &ps)
+	k := newChecker(orig)
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		k.check(root.Content[0], reflect.TypeFor[Config](), "")
 	}
-	var c Config
+	ps = append(ps, k.ps...)
+	// With the bad values unset and the bad keys removed, the rest is
+	// decoded and validated too, so every problem is reported at once.
+	k.mend(&root)
+	c := Config{Sandbox: Sandbox{Enabled: true}} // the documented default
 	if len(root.Content) > 0 {
 		if err := root.Decode(&c); err != nil {
 			return Config{}, err
 		}
 	}
 	c.applyDefaults()
-	return c, c.Validate()
-}
-
-func expand(n *yaml.Node, getenv func(string) string) error {
-	if n.Kind == yaml.ScalarNode {
-		var missing string
-		orig := n.Value
-		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
-			name := envRef.FindStringSubmatch(ref)[1]
-			v := getenv(name)
-			if v == "" && missing == "" {
-				missing = name
-			}
-			return v
-		})
-		if missing != "" {
-			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, missing)
-		}
-		if n.Style == 0 && envRef.MatchString(orig) {
-			n.Tag = "" // a plain scalar is typed by what it now says: 3 is a number, true a boolean
+	var reported []string
+	for _, p := range ps {
+		reported = append(reported, p.Key)
+	}
+	for _, p := range c.problems() {
+		// A setting already reported is not reported again as unset.
+		if !covered(p.Key, reported) {
+			ps = append(ps, p)
 		}
 	}
-	for _, c := range n.Content {
-		if err := expand(c, getenv); err != nil {
-			return err
-		}
+	ps.locate(k.lines)
+	ps.sortByLine()
+	if len(ps) > 0 {
+		return Config{}, ps
 	}
-	return nil
+	return c, nil
 }
 
-// Validate checks the config and names the first bad setting.
+// Validate checks the config and lists every bad setting, each named (a
+// Problems error).
 func (c Config) Validate() error {
-	if err := validAddr("listen", c.Listen); err != nil {
-		return err
+	return c.problems().Err()
+}
+
+// problems lists every bad setting, in the config's order.
+func (c Config) problems() Problems {
+	var ps Problems
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	validAddr(add, "listen", c.Listen)
+	if err := c.API.validate(); err != nil {
+		msg := err.Error()
+		key, _, _ := strings.Cut(msg, " ")
+		add(key, "%s", msg)
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 	default:
-		return fmt.Errorf("log_level must be debug, info, warn or error, not %q", c.LogLevel)
+		add("log_level", "log_level must be debug, info, warn or error, not %q", c.LogLevel)
 	}
 	s := c.Search
 	// Zero is unset: the engine's default applies.
-	if err := notNegative("search.",
+	notNegative(add, "search.",
 		setting{"default_timeout", s.DefaultTimeout}, setting{"max_hotels", s.MaxHotels},
 		setting{"max_nights", s.MaxNights}, setting{"max_in_flight", s.MaxInFlight},
-	); err != nil {
-		return err
-	}
+	)
 	switch {
 	case s.MaxTimeout <= 0:
-		return errors.New("search.max_timeout must be positive")
+		add("search.max_timeout", "search.max_timeout must be positive")
 	case s.DefaultTimeout > s.MaxTimeout:
-		return fmt.Errorf("search.default_timeout %s is above search.max_timeout %s", s.DefaultTimeout, s.MaxTimeout)
-	case s.MaxBodyBytes < 1024:
-		return errors.New("search.max_body_bytes must be at least 1024")
-	case c.ShutdownGrace < 0:
-		return errors.New("shutdown_grace must not be negative")
+		add("search.default_timeout", "search.default_timeout %s is above search.max_timeout %s", s.DefaultTimeout, s.MaxTimeout)
+	}
+	if s.MaxBodyBytes < 1024 {
+		add("search.max_body_bytes", "search.max_body_bytes must be at least 1024")
+	}
+	if c.ShutdownGrace < 0 {
+		add("shutdown_grace", "shutdown_grace must not be negative")
 	}
 	u, err := url.Parse(c.Archive.URL)
 	switch {
 	case err != nil || (u.Scheme != "file" && u.Scheme != "s3"):
-		return fmt.Errorf("archive.url must be s3://BUCKET/PREFIX or file:///DIR, not %q", c.Archive.URL)
+		add("archive.url", "archive.url must be s3://BUCKET/PREFIX or file:///DIR, not %q", c.Archive.URL)
 	case u.Scheme == "s3" && u.Host == "":
-		return fmt.Errorf("archive.url %q names no bucket", c.Archive.URL)
+		add("archive.url", "archive.url %q names no bucket", c.Archive.URL)
 	}
-	if c.Archive.SegmentBytes < 1024 || c.Archive.SegmentAge < time.Second || c.Archive.Queue < 1 {
-		return errors.New("archive: segment_bytes must be at least 1024, segment_age at least 1s, queue at least 1")
+	a := c.Archive
+	if a.SegmentBytes < 1024 {
+		add("archive.segment_bytes", "archive.segment_bytes must be at least 1024")
 	}
-	if c.Archive.SpoolLimit < 1<<20 || c.Archive.UploadTimeout < time.Second {
-		return errors.New("archive: spool_limit must be at least 1 MiB and upload_timeout at least 1s")
+	if a.SegmentAge < time.Second {
+		add("archive.segment_age", "archive.segment_age must be at least 1s")
+	}
+	if a.Queue < 1 {
+		add("archive.queue", "archive.queue must be at least 1")
+	}
+	if a.SpoolLimit < 1<<20 {
+		add("archive.spool_limit", "archive.spool_limit must be at least 1 MiB (1048576)")
+	}
+	if a.UploadTimeout < time.Second {
+		add("archive.upload_timeout", "archive.upload_timeout must be at least 1s")
 	}
 	if c.Sandbox.Enabled {
-		if err := validAddr("sandbox.addr", c.Sandbox.Addr); err != nil {
-			return err
-		}
+		validAddr(add, "sandbox.addr", c.Sandbox.Addr)
 	}
 	if len(c.Vendors) == 0 {
-		return errors.New("vendors: at least one vendor is needed")
+		add("vendors", "vendors: at least one vendor is needed")
 	}
 	names := map[string]bool{}
 	for i, v := range c.Vendors {
 		p := fmt.Sprintf("vendors[%d]", i)
-		if v.Name == "" {
-			return fmt.Errorf("%s.name is required", p)
-		}
-		if names[v.Name] {
-			return fmt.Errorf("%s.name %q is used twice", p, v.Name)
+		switch {
+		case v.Name == "":
+			add(p+".name", "%s.name is required", p)
+		case names[v.Name]:
+			add(p+".name", "%s.name %q is used twice", p, v.Name)
 		}
 		names[v.Name] = true
-		known := false
-		for _, pr := range Protocols {
-			known = known || v.Protocol == pr
-		}
-		if !known {
-			return fmt.Errorf("%s.protocol must be one of %v, not %q", p, Protocols, v.Protocol)
+		if !slices.Contains(Protocols, v.Protocol) {
+			add(p+".protocol", "%s.protocol must be one of %v, not %q", p, Protocols, v.Protocol)
 		}
 		if v.BaseURL == "" && !c.Sandbox.Enabled {
-			return fmt.Errorf("%s.base_url is required when the sandbox is not enabled", p)
+			add(p+".base_url", "%s.base_url is required when the sandbox is not enabled", p)
 		}
 		if v.BaseURL != "" {
 			if u, err := url.Parse(v.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return fmt.Errorf("%s.base_url %q is not an http(s) URL", p, v.BaseURL)
+				add(p+".base_url", "%s.base_url %q is not an http(s) URL", p, v.BaseURL)
+			}
+			// The sandbox's demo credentials serve only vendors without a
+			// base_url: an external vendor without its own would start
+			// and then fail every call.
+			for _, cred := range v.credentials() {
+				if cred.value == "" {
+					add(p+"."+cred.key, "%s.%s is required: a %s vendor with a base_url needs its own %s", p, cred.key, v.Protocol, v.credentialKeys())
+				}
 			}
 		}
 		// Zero is unset: the engine's default applies (the sandbox
@@ -409,7 +415,7 @@ func (c Config) Validate() error {
 		if v.CacheTTL != nil {
 			cacheTTL = *v.CacheTTL
 		}
-		if err := notNegative(p+".",
+		notNegative(add, p+".",
 			setting{"max_batch", v.MaxBatch}, setting{"concurrency", v.Concurrency},
 			setting{"min_workers", v.MinWorkers}, setting{"max_workers", v.MaxWorkers},
 			setting{"idle_timeout", v.IdleTimeout}, setting{"call_timeout", v.CallTimeout},
@@ -420,25 +426,52 @@ func (c Config) Validate() error {
 			setting{"breaker_cooldown", v.BreakerCooldown}, setting{"hedge_budget", v.HedgeBudget},
 			setting{"cache_ttl", cacheTTL}, setting{"cache_empty_ttl", v.CacheEmptyTTL},
 			setting{"cache_size", v.CacheSize}, setting{"batch_window", v.BatchWindow},
-		); err != nil {
-			return err
+		)
+		if v.MaxWorkers > 0 && v.Concurrency > 0 && v.MaxWorkers > v.Concurrency {
+			add(p+".max_workers", "%s.max_workers %d is above its concurrency %d", p, v.MaxWorkers, v.Concurrency)
 		}
-		switch {
-		case v.MaxWorkers > 0 && v.Concurrency > 0 && v.MaxWorkers > v.Concurrency:
-			return fmt.Errorf("%s.max_workers %d is above its concurrency %d", p, v.MaxWorkers, v.Concurrency)
-		case v.MinWorkers > 0 && v.MaxWorkers > 0 && v.MinWorkers > v.MaxWorkers:
-			return fmt.Errorf("%s.min_workers %d is above max_workers %d", p, v.MinWorkers, v.MaxWorkers)
-		case v.Protocol == "solo" && v.MaxBatch > 1:
-			return fmt.Errorf("%s.max_batch: the solo protocol answers one hotel per call", p)
-		case v.MinConcurrency > 0 && v.Concurrency > 0 && v.MinConcurrency > v.Concurrency:
-			return fmt.Errorf("%s.min_concurrency %d is above its concurrency %d", p, v.MinConcurrency, v.Concurrency)
-		case v.RetryBudget > 1:
-			return fmt.Errorf("%s.retry_budget must be between 0 and 1, not %g", p, v.RetryBudget)
-		case v.HedgeBudget > 1:
-			return fmt.Errorf("%s.hedge_budget must be between 0 and 1, not %g", p, v.HedgeBudget)
+		if v.MinWorkers > 0 && v.MaxWorkers > 0 && v.MinWorkers > v.MaxWorkers {
+			add(p+".min_workers", "%s.min_workers %d is above max_workers %d", p, v.MinWorkers, v.MaxWorkers)
+		}
+		if v.Protocol == "solo" && v.MaxBatch > 1 {
+			add(p+".max_batch", "%s.max_batch: the solo protocol answers one hotel per call", p)
+		}
+		if v.MinConcurrency > 0 && v.Concurrency > 0 && v.MinConcurrency > v.Concurrency {
+			add(p+".min_concurrency", "%s.min_concurrency %d is above its concurrency %d", p, v.MinConcurrency, v.Concurrency)
+		}
+		if v.RetryBudget > 1 {
+			add(p+".retry_budget", "%s.retry_budget must be between 0 and 1, not %g", p, v.RetryBudget)
+		}
+		if v.HedgeBudget > 1 {
+			add(p+".hedge_budget", "%s.hedge_budget must be between 0 and 1, not %g", p, v.HedgeBudget)
 		}
 	}
+	return ps
+}
+
+// A credential is one credential key of a vendor and its value.
+type credential struct{ key, value string }
+
+// credentials are the keys the vendor's protocol authenticates with.
+func (v Vendor) credentials() []credential {
+	switch v.Protocol {
+	case "solo":
+		return []credential{{"client_id", v.ClientID}, {"client_secret", v.ClientSecret}}
+	case "bulk":
+		return []credential{{"api_key", v.APIKey}, {"secret", v.Secret}}
+	case "session":
+		return []credential{{"user", v.User}, {"password", v.Password}}
+	}
 	return nil
+}
+
+// credentialKeys names the protocol's credential keys, as "a and b".
+func (v Vendor) credentialKeys() string {
+	var keys []string
+	for _, c := range v.credentials() {
+		keys = append(keys, c.key)
+	}
+	return strings.Join(keys, " and ")
 }
 
 // A setting is a numeric key and its value: an int, float64 or
@@ -448,10 +481,10 @@ type setting struct {
 	value any
 }
 
-// notNegative names the first setting whose value is negative (or, for
-// a float, not a number). Zero is fine: it leaves the setting to its
+// notNegative reports every setting whose value is negative (or, for a
+// float, not a number). Zero is fine: it leaves the setting to its
 // default.
-func notNegative(prefix string, settings ...setting) error {
+func notNegative(add func(key, format string, args ...any), prefix string, settings ...setting) {
 	for _, s := range settings {
 		var bad bool
 		switch v := s.value.(type) {
@@ -465,17 +498,13 @@ func notNegative(prefix string, settings ...setting) error {
 			panic(fmt.Sprintf("config: setting %s has type %T", s.key, v))
 		}
 		if bad {
-			return fmt.Errorf("%s%s must not be negative, not %v", prefix, s.key, s.value)
+			add(prefix+s.key, "%s%s must not be negative, not %v", prefix, s.key, s.value)
 		}
 	}
-	return nil
 }
 
-func validAddr(key, addr string) error {
-	host, port, ok := strings.Cut(addr, ":")
-	_ = host
-	if !ok || port == "" {
-		return fmt.Errorf("%s must be HOST:PORT, not %q", key, addr)
+func validAddr(add func(key, format string, args ...any), key, addr string) {
+	if _, port, ok := strings.Cut(addr, ":"); !ok || port == "" {
+		add(key, "%s must be HOST:PORT, not %q", key, addr)
 	}
-	return nil
 }

@@ -25,7 +25,7 @@ func TestParse(t *testing.T) {
 			}
 			return ""
 		}},
-		{name: "env expansion", yaml: "vendors:\n  - name: s\n    protocol: solo\n    base_url: http://v.example/solo\n    client_secret: ${SOLO_SECRET}\n",
+		{name: "env expansion", yaml: "vendors:\n  - name: s\n    protocol: solo\n    base_url: http://v.example/solo\n    client_id: id\n    client_secret: ${SOLO_SECRET}\n",
 			env: map[string]string{"SOLO_SECRET": "s3cr3t: with colon"}, check: func(c Config) string {
 				if c.Vendors[0].ClientSecret != "s3cr3t: with colon" {
 					return "secret " + c.Vendors[0].ClientSecret
@@ -40,19 +40,19 @@ func TestParse(t *testing.T) {
 				}
 				return ""
 			}},
-		{name: "env secret that looks like a number", yaml: "vendors:\n  - name: s\n    protocol: solo\n    base_url: http://v.example/solo\n    client_secret: ${SOLO_SECRET}\n",
+		{name: "env secret that looks like a number", yaml: "vendors:\n  - name: s\n    protocol: solo\n    base_url: http://v.example/solo\n    client_id: id\n    client_secret: ${SOLO_SECRET}\n",
 			env: map[string]string{"SOLO_SECRET": "0012345"}, check: func(c Config) string {
 				if c.Vendors[0].ClientSecret != "0012345" {
 					return "secret " + c.Vendors[0].ClientSecret
 				}
 				return ""
 			}},
-		{name: "env that is not a number", yaml: "sandbox: {enabled: true}\nvendors:\n  - protocol: bulk\n    concurrency: ${BULK_C}\n", env: map[string]string{"BULK_C": "many"}, wantErr: "cannot unmarshal"},
-		{name: "type error and unknown key", yaml: "search: {max_hotel: 3, max_timeout: x}\n", wantErr: "line 1: field max_hotel not found"},
+		{name: "env that is not a number", yaml: "sandbox: {enabled: true}\nvendors:\n  - protocol: bulk\n    concurrency: ${BULK_C}\n", env: map[string]string{"BULK_C": "many"}, wantErr: "line 4: vendors[0].concurrency must be a whole number, not the value of ${BULK_C}"},
+		{name: "type error and unknown key", yaml: "search: {max_hotel: 3, max_timeout: x}\n", wantErr: "line 1: field max_hotel not found in search; did you mean max_hotels?\n  line 1: search.max_timeout must be a duration"},
 		{name: "unknown key with line", yaml: "search:\n  max_hotel: 3\n", wantErr: "line 2: field max_hotel not found"},
 		{name: "unknown vendor key", yaml: "vendors:\n  - name: s\n    protokol: solo\n", wantErr: "line 3: field protokol not found"},
 		{name: "bad protocol", yaml: "sandbox: {enabled: true}\nvendors: [{name: a, protocol: soap}]\n", wantErr: "vendors[0].protocol"},
-		{name: "no base url without sandbox", yaml: "vendors: [{name: a, protocol: bulk}]\n", wantErr: "vendors[0].base_url is required"},
+		{name: "no base url without sandbox", yaml: "sandbox: {enabled: false}\nvendors: [{name: a, protocol: bulk}]\n", wantErr: "vendors[0].base_url is required"},
 		{name: "duplicate name", yaml: "sandbox: {enabled: true}\nvendors: [{protocol: bulk}, {protocol: bulk}]\n", wantErr: "used twice"},
 		{name: "workers above concurrency", yaml: "sandbox: {enabled: true}\nvendors: [{protocol: bulk, concurrency: 2, max_workers: 3}]\n", wantErr: "max_workers 3 is above"},
 		{name: "timeouts", yaml: "sandbox: {enabled: true}\nsearch: {default_timeout: 40s}\nvendors: [{protocol: bulk}]\n", wantErr: "above search.max_timeout"},

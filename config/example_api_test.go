@@ -43,11 +43,10 @@ vendors:
 	fmt.Println(c.Listen, c.Search.MaxTimeout, c.Search.DefaultTimeout)
 	fmt.Println(v.Name, v.BaseURL, v.Secret == "s3cret")
 
-	_, err = config.Parse([]byte("listen: 127.0.0.1:9000\nlog_levle: debug\n"), func(string) string { return "" })
+	_, err = config.Parse([]byte("listen: 127.0.0.1:9000\nlog_levle: debug\nvendors: [{protocol: solo}]\n"), func(string) string { return "" })
 	fmt.Println(err)
 	// Output:
 	// 127.0.0.1:9000 30s 0s
 	// bulk https://bulk.example/api true
-	// yaml: unmarshal errors:
-	//   line 2: field log_levle not found in type config.Config
+	// line 2: field log_levle not found at the top level; did you mean log_level?
 }

@@ -8,7 +8,8 @@ import (
 // FuzzParse: no input makes Parse panic; what it accepts is valid.
 func FuzzParse(f *testing.F) {
 	example, _ := os.ReadFile("../config.example.yaml")
-	for _, s := range []string{string(example), "", "vendors: [{protocol: solo}]", "search: {max_hotels: -1}", "a: [", "vendors:\n  - name: ${X}\n", "archive: {url: 's3://b/p'}"} {
+	for _, s := range []string{string(example), "", "vendors: [{protocol: solo}]", "search: {max_hotels: -1}", "a: [", "vendors:\n  - name: ${X}\n", "archive: {url: 's3://b/p'}",
+		"vendors:\n  - &v {protocol: solo, concurrency: 2}\n  - <<: *v\n    name: s2\n  - *v\n", "search: {max_timeout: 5 seconds, <<: [*x]}", "listen: a\nlisten: b\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

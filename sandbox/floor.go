@@ -7,8 +7,9 @@ import "time"
 // given the vendor's concurrency C, its batch limit B and its latency
 // L(b) = base + per_hotel x b. For one hotel per call it is
 // ceil(n/C)·L(1); for batches it is the best split into k calls of about
-// n/k hotels, ceil(k/C)·L(ceil(n/k)), which is at most DESIGN.md's
-// ceil(ceil(n/B)/C)·L(B). A requests-per-second limit beyond the burst
+// n/k hotels, ceil(k/C)·L(ceil(n/k)), which is at most
+// ceil(ceil(n/B)/C)·L(B), the time of full batches of B (k = ceil(n/B) is
+// one of the splits tried). A requests-per-second limit beyond the burst
 // adds its own bound. Floor(0) is 0.
 func Floor(v VendorConfig, n int) time.Duration {
 	if n <= 0 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,8 +16,7 @@ import (
 // runLoadtest runs the load-test scenarios and writes results.json,
 // report.md and the plots into --out.
 func runLoadtest(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommand("loadtest", "loadtest [flags]", "Measure latency against the physical floor, with baselines; write results.json, report.md and plots.")
 	quick := fs.Bool("quick", false, "quick variants: all scenarios in under two minutes on two cores")
 	out := fs.String("out", "loadtest-out", "directory for results.json, report.md and the plots")
 	scenarios := fs.String("scenarios", "", "comma-separated scenarios (default all: "+strings.Join(loadtest.ScenarioNames, ",")+")")
@@ -27,8 +25,8 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	sandboxURL := fs.String("sandbox-url", "", "with --server: the running sandbox's URL (its /_sandbox/stats, and the baselines' vendors)")
 	sandboxFile := fs.String("sandbox", "", "with --server: the running sandbox's YAML config (credentials and the floor's inputs; default the defaults)")
 	direct := fs.Bool("direct", false, "embedded only: call the engine in-process instead of through the HTTP API")
-	if err := fs.Parse(args); err != nil {
-		return err
+	if err := fs.parse(args, stdout, stderr); err != nil {
+		return helpOr(err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("loadtest takes no arguments, got %q", fs.Args())

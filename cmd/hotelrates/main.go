@@ -7,14 +7,14 @@
 //	vendorsim  run the vendor sandbox on its own
 //	archive    list archived segments, or print the records of one search
 //	loadtest   measure latency against the physical floor, with baselines
+//	version    print the version
 //
-// Run `hotelrates <subcommand> -h` for flags.
+// Run `hotelrates COMMAND --help` for a command's flags.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,14 +28,14 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "hotelrates:", err)
 		}
 		os.Exit(2)
 	}
 }
 
-const usage = `usage: hotelrates <command> [flags]
+const usage = `usage: hotelrates COMMAND [flags]
 
 commands:
   serve      run the rate service (default: embedded sandbox vendors, local archive)
@@ -43,6 +43,9 @@ commands:
   vendorsim  run the vendor sandbox on its own
   archive    list archived segments, or print the records of one search
   loadtest   measure latency against the physical floor, with baselines; writes a report
+  version    print the version
+
+Run 'hotelrates COMMAND --help' for a command's flags.
 `
 
 // run is the whole program, testable: it returns when ctx ends or the
@@ -50,7 +53,7 @@ commands:
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
+		return errUsage
 	}
 	// HOTELRATES_LOG_LEVEL, when set, wins over the config's log_level.
 	level := new(slog.LevelVar)
@@ -76,8 +79,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "archive":
 		return runArchive(ctx, rest, getenv, stdout, stderr)
 	case "vendorsim":
-		return runVendorsim(ctx, rest, log, stderr)
-	case "help", "-h", "--help":
+		return runVendorsim(ctx, rest, log, stdout, stderr)
+	case "version", "--version":
+		return runVersion(rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,8 +20,7 @@ import (
 )
 
 func runSearch(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, level *slog.LevelVar, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommand("search", "search [flags]", "Run one search, in-process on the embedded default or against --server, and print a table.")
 	server := fs.String("server", "", "hotelrates server URL (default: run in-process on the embedded default)")
 	cfgPath := fs.String("config", "", "config file for the in-process run")
 	hotels := fs.String("hotels", "H00001-H00020", "hotel ids: a range H00001-H00200 and/or a comma-separated list")
@@ -31,8 +31,8 @@ func runSearch(ctx context.Context, args []string, getenv func(string) string, l
 	currency := fs.String("currency", "USD", "currency: USD, EUR or GBP")
 	vendors := fs.String("vendors", "", "comma-separated vendor subset (default: all)")
 	timeout := fs.Duration("timeout", 0, "search deadline (default: the server's)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	if err := fs.parse(args, stdout, stderr); err != nil {
+		return helpOr(err)
 	}
 	ids, err := parseHotels(*hotels)
 	if err != nil {
@@ -55,23 +55,91 @@ func runSearch(ctx context.Context, args []string, getenv func(string) string, l
 	}
 
 	var got []httpapi.Hotel
+	p := newProgress(stderr, len(ids))
 	progress := func(h httpapi.Hotel) {
 		got = append(got, h)
-		fmt.Fprintf(stderr, "\r%d/%d hotels", len(got), len(ids))
+		p.update(len(got))
 	}
 	var sum httpapi.Summary
 	if *server != "" {
-		c := &httpapi.Client{BaseURL: *server}
+		c := &httpapi.Client{BaseURL: *server, APIKey: os.Getenv("HOTELRATES_API_KEY")}
 		sum, err = c.Stream(ctx, req, progress)
 	} else {
 		sum, err = searchInProcess(ctx, *cfgPath, getenv, log, level, req, progress)
 	}
-	fmt.Fprintln(stderr)
+	p.done(len(got))
 	if err != nil {
 		return err
 	}
-	printTable(stdout, got, sum)
+	printTable(stdout, inRequestOrder(got, ids), sum)
 	return nil
+}
+
+// progress reports how many hotels have answered: rewritten in place
+// (with \r) on a terminal, else a plain line now and then (at most one a
+// second) and one at the end, so a log or pipe gets no control characters.
+type progress struct {
+	w        io.Writer
+	total    int
+	terminal bool
+	last     time.Time // of the last plain line
+	now      func() time.Time
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	return &progress{w: w, total: total, terminal: isTerminal(w), now: time.Now}
+}
+
+func (p *progress) update(n int) {
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r%d/%d hotels", n, p.total)
+		return
+	}
+	if t := p.now(); t.Sub(p.last) >= time.Second && n < p.total {
+		p.last = t
+		fmt.Fprintf(p.w, "%d/%d hotels\n", n, p.total)
+	}
+}
+
+func (p *progress) done(n int) {
+	if p.terminal {
+		fmt.Fprintln(p.w)
+		return
+	}
+	fmt.Fprintf(p.w, "%d/%d hotels\n", n, p.total)
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// inRequestOrder orders hotels as the request listed their ids (the JSON
+// API's order), whatever order they completed in; a hotel the request did
+// not list goes last, by id.
+func inRequestOrder(hotels []httpapi.Hotel, ids []string) []httpapi.Hotel {
+	pos := make(map[string]int, len(ids))
+	for i, id := range ids {
+		if _, dup := pos[id]; !dup {
+			pos[id] = i
+		}
+	}
+	rank := func(id string) int {
+		if i, ok := pos[id]; ok {
+			return i
+		}
+		return len(ids)
+	}
+	out := slices.Clone(hotels)
+	slices.SortStableFunc(out, func(a, b httpapi.Hotel) int {
+		return cmp.Or(cmp.Compare(rank(a.HotelID), rank(b.HotelID)), strings.Compare(a.HotelID, b.HotelID))
+	})
+	return out
 }
 
 // searchInProcess starts the service without a listener and streams one

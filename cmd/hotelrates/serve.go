@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,15 +13,14 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, level *slog.LevelVar, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "YAML config file (default: the embedded default: sandbox vendors in-process, archive under ./data)")
-	addr := fs.String("addr", "", "listen address HOST:PORT (overrides the config's listen)")
-	sandboxFile := fs.String("sandbox", "", "sandbox YAML config for the embedded sandbox (the file `vendorsim --config` takes)")
-	sandboxAddr := fs.String("sandbox-addr", "", "listen address of the embedded sandbox, to read its /_sandbox/stats")
-	archiveURL := fs.String("archive", "", "archive URL: s3://BUCKET/PREFIX or file:///DIR (overrides the config's archive.url)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	fs := newCommand("serve", "serve [flags]", "Run the rate service until interrupted (SIGINT or SIGTERM), then shut down gracefully.")
+	cfgPath := fs.String("config", "", "YAML config `FILE` (default: the embedded default: sandbox vendors in-process, archive under ./data)")
+	addr := fs.String("addr", "", "listen address `HOST:PORT` (overrides the config's listen)")
+	sandboxFile := fs.String("sandbox", "", "behaviour of the embedded sandbox: a sandbox YAML `FILE`, the one vendorsim --config takes")
+	sandboxAddr := fs.String("sandbox-addr", "", "listen address `HOST:PORT` of the embedded sandbox, to read its /_sandbox/stats")
+	archiveURL := fs.String("archive", "", "archive `URL`: s3://BUCKET/PREFIX or file:///DIR (overrides the config's archive.url)")
+	if err := fs.parse(args, stdout, stderr); err != nil {
+		return helpOr(err)
 	}
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {

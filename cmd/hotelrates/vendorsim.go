@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 
@@ -10,13 +9,12 @@ import (
 	"hotelrates/vendorsim"
 )
 
-func runVendorsim(ctx context.Context, args []string, log *slog.Logger, stderr io.Writer) error {
-	fs := flag.NewFlagSet("vendorsim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runVendorsim(ctx context.Context, args []string, log *slog.Logger, stdout, stderr io.Writer) error {
+	fs := newCommand("vendorsim", "vendorsim [flags]", "Run the three sandbox vendors (solo, bulk, session) on one listener until interrupted.")
 	addr := fs.String("addr", "127.0.0.1:9090", "listen address")
 	cfgPath := fs.String("config", "", "sandbox YAML config (default: built-in defaults)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	if err := fs.parse(args, stdout, stderr); err != nil {
+		return helpOr(err)
 	}
 	cfg := sandbox.DefaultConfig()
 	if *cfgPath != "" {
