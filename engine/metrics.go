@@ -104,6 +104,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 150, 200, 250},
 		}, []string{"vendor"}),
 	}
+	// Series a dashboard expects from the start exist at 0.
+	for _, o := range []string{"complete", "partial", "canceled"} {
+		m.searches.WithLabelValues(o)
+	}
+	for _, r := range []string{"searches", "backlog"} {
+		m.shed.WithLabelValues(r)
+	}
 	if reg != nil {
 		reg.MustRegister(m.searches, m.searchDuration, m.calls, m.callDuration, m.workers, m.queued,
 			m.inflight, m.dropped, m.refreshes, m.invalidations, m.hotels, m.throttled, m.hedges, m.breaker, m.limit,
@@ -137,6 +144,9 @@ type vendorMetrics struct {
 
 func (m *Metrics) vendor(name string) *vendorMetrics {
 	l := prometheus.Labels{"vendor": name}
+	m.calls.WithLabelValues(name, "ok")
+	m.refreshes.WithLabelValues(name, "ok")
+	m.refreshes.WithLabelValues(name, "error")
 	return &vendorMetrics{
 		calls:        m.calls.MustCurryWith(l),
 		callDuration: m.callDuration.With(l),

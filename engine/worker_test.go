@@ -13,6 +13,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"hotelrates"
 	"hotelrates/engine"
 	"hotelrates/sandbox"
@@ -441,6 +443,40 @@ func TestLateAnswersFillTheCacheAndReachJoinedSearches(t *testing.T) {
 		checkTruth(t, again, hotels, stay(), sandbox.Bulk)
 		if later := sim.Stats()[sandbox.Bulk].RateCalls; later != calls {
 			t.Errorf("the repeated search made %d calls: the late answers were not cached", later-calls)
+		}
+	})
+}
+
+// Dashboards see every series from the start: the engine registers them
+// at 0, per vendor, before the first event.
+func TestMetricsExistBeforeTheirFirstEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := prometheus.NewPedanticRegistry()
+		sim := startSim(t, fast())
+		newEngine(t, sim, func(o *engine.Options) { o.Metrics = engine.NewMetrics(reg) })
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				key := mf.GetName()
+				for _, l := range m.GetLabel() {
+					key += "," + l.GetName() + "=" + l.GetValue()
+				}
+				have[key] = true
+			}
+		}
+		for _, want := range []string{
+			"hotelrates_searches_total,outcome=partial", "hotelrates_searches_shed_total,reason=backlog",
+			"hotelrates_jobs_dropped_total,vendor=solo", "hotelrates_vendor_calls_total,outcome=ok,vendor=bulk",
+			"hotelrates_token_refreshes_total,outcome=error,vendor=session", "hotelrates_vendor_throttled_total,vendor=bulk",
+			"hotelrates_cache_hits_total,vendor=session", "hotelrates_queue_jobs,vendor=solo",
+		} {
+			if !have[want] {
+				t.Errorf("no series %s before any search", want)
+			}
 		}
 	})
 }
