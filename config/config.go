@@ -49,6 +49,8 @@ type Config struct {
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	// API holds api_keys and listen_max_conns (see api.go).
 	API `yaml:",inline"`
+	// Admin is the operator's listener for pprof and /metrics (admin.go).
+	Admin Admin `yaml:"admin"`
 }
 
 // Search bounds searches. Zero (unset) leaves a setting to the engine's
@@ -323,6 +325,9 @@ func (c Config) problems() Problems {
 		ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	validAddr(add, "listen", c.Listen)
+	if c.Admin.Listen != "" {
+		validAddr(add, "admin.listen", c.Admin.Listen)
+	}
 	if err := c.API.validate(); err != nil {
 		msg := err.Error()
 		key, _, _ := strings.Cut(msg, " ")

@@ -126,8 +126,13 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 	if s.Sim != nil {
 		extra["sandbox_url"] = s.Sim.URL()
 	}
+	// /metrics moves to the admin listener when there is one.
+	var public prometheus.Gatherer = s.Registry
+	if cfg.Admin.Listen != "" {
+		public = nil
+	}
 	s.Handler = httpapi.NewServer(httpapi.Deps{
-		Engine: s.Engine, Logger: log, Gatherer: s.Registry, MaxBodyBytes: cfg.Search.MaxBodyBytes, Extra: extra,
+		Engine: s.Engine, Logger: log, Gatherer: public, MaxBodyBytes: cfg.Search.MaxBodyBytes, Extra: extra,
 		Ready: s.Ready, APIKeys: cfg.APIKeys,
 		DefaultTimeout: cfg.Search.DefaultTimeout, MaxTimeout: cfg.Search.MaxTimeout,
 	})
@@ -274,8 +279,34 @@ const MaxHeaderBytes = 64 << 10
 // it stops accepting, lets searches in flight finish within the grace
 // period, stops the engine's workers and flushes the archive. It holds at
 // most listen_max_conns connections open at once; further ones wait to be
-// accepted.
+// accepted. It is ServeAdmin without an admin listener.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeAdmin(ctx, ln, nil)
+}
+
+// ServeAdmin is Serve with the operator's listener admin (nil: none)
+// serving /metrics and net/http/pprof (httpapi.NewAdminServer) until the
+// API's listener has shut down.
+func (s *Service) ServeAdmin(ctx context.Context, ln, admin net.Listener) error {
+	if admin != nil {
+		asrv := &http.Server{
+			Handler:           httpapi.NewAdminServer(s.Registry),
+			MaxHeaderBytes:    MaxHeaderBytes,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		}
+		adminDone := make(chan struct{})
+		go func() {
+			defer close(adminDone)
+			asrv.Serve(admin)
+		}()
+		defer func() {
+			asrv.Close()
+			<-adminDone
+		}()
+		s.log.Info("admin listener: /metrics and /debug/pprof/", "url", "http://"+admin.Addr().String())
+	}
 	if n := s.Config.ListenMaxConns; n > 0 {
 		ln = netutil.LimitListener(ln, n)
 	}

@@ -19,6 +19,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
 	sandboxFile := fs.String("sandbox", "", "behaviour of the embedded sandbox: a sandbox YAML `FILE`, the one vendorsim --config takes")
 	sandboxAddr := fs.String("sandbox-addr", "", "listen address `HOST:PORT` of the embedded sandbox, to read its /_sandbox/stats")
 	archiveURL := fs.String("archive", "", "archive `URL`: s3://BUCKET/PREFIX or file:///DIR (overrides the config's archive.url)")
+	adminAddr := fs.String("admin-addr", "", "admin listener `HOST:PORT`: net/http/pprof and /metrics, off by default (overrides the config's admin.listen; /metrics then leaves the API's listener)")
 	if err := fs.parse(args, stdout, stderr); err != nil {
 		return helpOr(err)
 	}
@@ -42,6 +43,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
 	if *archiveURL != "" {
 		cfg.Archive.URL = *archiveURL
 	}
+	if *adminAddr != "" {
+		cfg.Admin.Listen = *adminAddr
+	}
 	opts := service.Options{Logger: log}
 	if *sandboxFile != "" {
 		sc, err := sandbox.LoadConfig(*sandboxFile)
@@ -62,6 +66,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
 		svc.Close(context.Background())
 		return err
 	}
+	var admin net.Listener
+	if cfg.Admin.Listen != "" {
+		if admin, err = net.Listen("tcp", cfg.Admin.Listen); err != nil {
+			ln.Close()
+			svc.Close(context.Background())
+			return err
+		}
+	}
 	url := "http://" + ln.Addr().String()
 	attrs := []any{"url", url, "archive", cfg.Archive.URL, "vendors", svc.Engine.VendorNames()}
 	if svc.Sim != nil {
@@ -74,7 +86,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
     -d '{"hotel_ids":["H00001","H00002","H00003"],"check_in":"2027-03-10","check_out":"2027-03-13","adults":2,"rooms":1,"currency":"USD"}'
 
 `, url, url)
-	return svc.Serve(ctx, ln)
+	return svc.ServeAdmin(ctx, ln, admin)
 }
 
 func loadConfig(path string, getenv func(string) string) (config.Config, error) {
