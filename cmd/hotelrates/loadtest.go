@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -25,11 +30,15 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	sandboxURL := fs.String("sandbox-url", "", "with --server: the running sandbox's URL (its /_sandbox/stats, and the baselines' vendors)")
 	sandboxFile := fs.String("sandbox", "", "with --server: the running sandbox's YAML config (credentials and the floor's inputs; default the defaults)")
 	direct := fs.Bool("direct", false, "embedded only: call the engine in-process instead of through the HTTP API")
+	cost := fs.Bool("cost", false, "instead of the scenarios: the per-call cost side by side, a hand-written client against hotelrates serve on one standalone vendorsim (writes cost.md and cost.json)")
 	if err := fs.parse(args, stdout, stderr); err != nil {
 		return helpOr(err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("loadtest takes no arguments, got %q", fs.Args())
+	}
+	if *cost {
+		return runCost(ctx, *out, stdout)
 	}
 	opts := loadtest.Options{Quick: *quick, ServerURL: *server, SandboxURL: *sandboxURL, Direct: *direct, Logger: log}
 	if *scenarios != "" {
@@ -81,4 +90,24 @@ func printSummary(w io.Writer, rep *loadtest.Report) {
 			r.Scenario, r.Strategy, r.Hotels, load, r.Searches, r.P50MS, r.P99MS, r.FloorMS, r.Errors, r.Shed, n429, r.PeakGoroutines)
 	}
 	tw.Flush()
+}
+
+// runCost runs loadtest.Cost and writes its table to stdout and to
+// out/cost.md, its figures to out/cost.json.
+func runCost(ctx context.Context, out string, stdout io.Writer) error {
+	res, err := loadtest.Cost(ctx, loadtest.CostOptions{})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	var md bytes.Buffer
+	loadtest.WriteCost(&md, res)
+	js, _ := json.MarshalIndent(res, "", "  ")
+	if err := errors.Join(os.WriteFile(filepath.Join(out, "cost.md"), md.Bytes(), 0o644), os.WriteFile(filepath.Join(out, "cost.json"), append(js, '\n'), 0o644)); err != nil {
+		return err
+	}
+	_, err = stdout.Write(md.Bytes())
+	return err
 }
