@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // collector gathers the values the structural phase removed, so the
@@ -74,6 +75,51 @@ type literal struct {
 // is nothing to remove. Strings that are part of Marker are ignored: they
 // cannot be removed from text that contains the marker.
 func newLiteral(secrets, removed []string) *literal {
+	if len(secrets) == 0 && len(removed) == 0 {
+		return nil
+	}
+	// The same secrets and removed values come back call after call (a
+	// vendor's configured secrets, its current token): the remover built
+	// for them is kept.
+	slices.Sort(removed)
+	key := strings.Join(secrets, "\x00") + "\x01" + strings.Join(removed, "\x00")
+	if l, ok := literals.get(key); ok {
+		return l
+	}
+	l := buildLiteral(secrets, removed)
+	literals.put(key, l)
+	return l
+}
+
+// literalCache keeps the removers of recent secret sets: a small private
+// map behind a mutex, emptied when full.
+type literalCache struct {
+	mu sync.Mutex
+	m  map[string]*literal
+}
+
+// maxCachedLiterals bounds the cache; past it, it starts again empty.
+const maxCachedLiterals = 256
+
+var literals = &literalCache{m: map[string]*literal{}}
+
+func (c *literalCache) get(key string) (*literal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.m[key]
+	return l, ok
+}
+
+func (c *literalCache) put(key string, l *literal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedLiterals {
+		clear(c.m)
+	}
+	c.m[key] = l
+}
+
+func buildLiteral(secrets, removed []string) *literal {
 	seen := map[string]bool{}
 	var pats []string
 	addVariants := func(s string) {

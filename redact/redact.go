@@ -105,8 +105,8 @@ func redactHeaders(h map[string][]string, col *collector) map[string][]string {
 			case sensitive:
 				col.addCredential(v)
 				v = Marker
-			default:
-				v = scrubPairs(v, col)
+			case strings.ContainsAny(v, "=:"):
+				v = scrubPairs(v, col) // a pair needs '=' or ':'
 			}
 			cp[i] = v
 		}
