@@ -65,28 +65,38 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
+	var seen *redact.Seen
 	if t.ahead != nil {
+		// The request is redacted once, for the journal and the record.
 		intent := *ex
 		intent.RequestHeader = http.Header(ex.RequestHeader).Clone()
-		redact.Exchange(&intent, t.secrets)
+		s := redact.Request(&intent, t.secrets)
+		seen = &s
 		t.ahead.Begin(intent)
+		ex.URL, ex.RequestHeader, ex.RequestBody = intent.URL, intent.RequestHeader, intent.RequestBody
 	}
 	ctx := context.WithoutCancel(req.Context())
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		ex.Error = err.Error()
-		t.finish(ctx, ex)
+		t.finish(ctx, ex, seen)
 		return nil, err
 	}
 	ex.Status = resp.StatusCode
 	ex.ResponseHeader = resp.Header.Clone()
-	resp.Body = &recordingBody{rc: resp.Body, ex: ex, t: t, ctx: ctx}
+	resp.Body = &recordingBody{rc: resp.Body, ex: ex, t: t, ctx: ctx, seen: seen}
 	return resp, nil
 }
 
-func (t *recordingTransport) finish(ctx context.Context, ex *hotelrates.Exchange) {
+// finish redacts and records ex; seen, when set, says its request was
+// redacted already (for the journal).
+func (t *recordingTransport) finish(ctx context.Context, ex *hotelrates.Exchange, seen *redact.Seen) {
 	ex.DurationMS = float64(time.Since(ex.Start).Microseconds()) / 1000
-	redact.Exchange(ex, t.secrets)
+	if seen != nil {
+		redact.Response(ex, t.secrets, *seen)
+	} else {
+		redact.Exchange(ex, t.secrets)
+	}
 	t.rec.Record(ctx, *ex)
 }
 
@@ -97,6 +107,7 @@ type recordingBody struct {
 	ctx  context.Context
 	buf  bytes.Buffer
 	once sync.Once
+	seen *redact.Seen // the request already redacted
 }
 
 func (b *recordingBody) Read(p []byte) (int, error) {
@@ -122,6 +133,6 @@ func (b *recordingBody) Close() error {
 func (b *recordingBody) done() {
 	b.once.Do(func() {
 		b.ex.ResponseBody = b.buf.String()
-		b.t.finish(b.ctx, b.ex)
+		b.t.finish(b.ctx, b.ex, b.seen)
 	})
 }

@@ -32,35 +32,66 @@ func Exchange(ex *hotelrates.Exchange, secrets []string) {
 	if ex == nil {
 		return
 	}
-	col := newCollector()
-	reqType := contentType(ex.RequestHeader)
-	respType := contentType(ex.ResponseHeader)
+	Response(ex, secrets, Request(ex, secrets))
+}
 
+// Seen is what redacting an exchange's request learnt: the values it
+// removed, so the rest of the exchange is scrubbed of them too.
+type Seen struct {
+	values []string
+	json   bool // the request body is JSON
+}
+
+// Request redacts ex's request (URL, headers, body) as Exchange does, and
+// returns what it removed. A recorder that keeps the request before the
+// answer arrives (a write-ahead journal) redacts it once this way, then
+// finishes the same exchange with Response, instead of redacting the
+// request twice.
+func Request(ex *hotelrates.Exchange, secrets []string) Seen {
+	col := newCollector()
+	ctype := contentType(ex.RequestHeader)
 	ex.URL = redactURL(ex.URL, col)
 	ex.RequestHeader = redactHeaders(ex.RequestHeader, col)
-	ex.ResponseHeader = redactHeaders(ex.ResponseHeader, col)
-	var reqJSON, respJSON bool
-	ex.RequestBody, reqJSON = redactBody(ex.RequestBody, reqType, col)
-	ex.ResponseBody, respJSON = redactBody(ex.ResponseBody, respType, col)
-	ex.Error = scrubText(ex.Error, col)
+	var seen Seen
+	ex.RequestBody, seen.json = redactBody(ex.RequestBody, ctype, col)
+	seen.values = col.values()
+	if lit := newLiteral(secrets, seen.values); lit != nil {
+		ex.URL = lit.apply(ex.URL)
+		literalHeaders(ex.RequestHeader, lit)
+		ex.RequestBody = literalBody(ex.RequestBody, seen.json, lit)
+	}
+	return seen
+}
 
+// Response redacts the rest of ex (response headers and body, error),
+// whose request Request already redacted with seen as its result: every
+// value removed anywhere in the exchange is then removed everywhere.
+func Response(ex *hotelrates.Exchange, secrets []string, seen Seen) {
+	col := newCollector()
+	for _, v := range seen.values {
+		col.seen[v] = true
+	}
+	before := len(col.seen)
+	ctype := contentType(ex.ResponseHeader)
+	ex.ResponseHeader = redactHeaders(ex.ResponseHeader, col)
+	var respJSON bool
+	ex.ResponseBody, respJSON = redactBody(ex.ResponseBody, ctype, col)
+	ex.Error = scrubText(ex.Error, col)
 	lit := newLiteral(secrets, col.values())
 	if lit == nil {
 		return
 	}
-	ex.URL = lit.apply(ex.URL)
-	literalHeaders(ex.RequestHeader, lit)
+	if len(col.seen) > before {
+		// The answer held values the request's pass did not know of.
+		ex.URL = lit.apply(ex.URL)
+		literalHeaders(ex.RequestHeader, lit)
+		ex.RequestBody = literalBody(ex.RequestBody, seen.json, lit)
+	}
 	literalHeaders(ex.ResponseHeader, lit)
-	ex.RequestBody = literalBody(ex.RequestBody, reqJSON, lit)
 	ex.ResponseBody = literalBody(ex.ResponseBody, respJSON, lit)
 	ex.Error = lit.apply(ex.Error)
 }
 
-// Headers returns a redacted copy of h: the values of sensitive headers
-// become [Marker], name=value pairs with sensitive names inside other
-// values (a Location URL's access_token) lose their value, and the values
-// so removed are removed from the other headers too. It returns nil for a
-// nil h.
 func Headers(h map[string][]string) map[string][]string {
 	col := newCollector()
 	out := redactHeaders(h, col)
