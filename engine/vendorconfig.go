@@ -22,7 +22,9 @@ type VendorConfig struct {
 	// IdleTimeout is how long a loader above the minimum waits for work
 	// before it stops (default 30 s).
 	IdleTimeout time.Duration
-	// CallTimeout bounds one vendor call inside the search deadline
+	// CallTimeout bounds one attempt of a vendor call, from the moment the
+	// vendor's queue hands it to a loader (the wait for a credential
+	// included), inside the search deadline
 	// (default 10 s). AuthTimeout bounds one login or token request
 	// (default 10 s).
 	CallTimeout time.Duration
