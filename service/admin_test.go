@@ -1,14 +1,13 @@
 package service_test
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 
-	"hotelrates/service"
+	"hotelrates/config"
 )
 
 // The admin listener serves pprof and /metrics; while it is set, the
@@ -29,33 +28,19 @@ func TestAdminListener(t *testing.T) {
 		admin bool
 	}{{"no admin listener", false}, {"admin listener", true}} {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig(t.TempDir())
 			var adminLn net.Listener
 			if tt.admin {
 				var err error
 				if adminLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 					t.Fatal(err)
 				}
-				cfg.Admin.Listen = adminLn.Addr().String()
 			}
-			s, err := service.New(cfg, service.Options{Logger: quiet(), Sandbox: fastSandbox()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, stop := context.WithCancel(context.Background())
-			served := make(chan error, 1)
-			go func() { served <- s.ServeAdmin(ctx, ln, adminLn) }()
-			defer func() {
-				stop()
-				if err := <-served; err != nil {
-					t.Error(err)
+			addr := startServiceAdmin(t, func(c *config.Config) {
+				if adminLn != nil {
+					c.Admin.Listen = adminLn.Addr().String()
 				}
-			}()
-			api := "http://" + ln.Addr().String()
+			}, adminLn)
+			api := "http://" + addr
 			code, body := status(t, api+"/metrics")
 			if tt.admin {
 				if code != http.StatusNotFound {

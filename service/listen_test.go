@@ -17,6 +17,12 @@ import (
 // ends.
 func startService(t *testing.T, mutate func(*config.Config)) string {
 	t.Helper()
+	return startServiceAdmin(t, mutate, nil)
+}
+
+// startServiceAdmin is startService with an admin listener (nil: none).
+func startServiceAdmin(t *testing.T, mutate func(*config.Config), admin net.Listener) string {
+	t.Helper()
 	cfg := testConfig(t.TempDir())
 	mutate(&cfg)
 	s, err := service.New(cfg, service.Options{Logger: quiet(), Sandbox: fastSandbox()})
@@ -29,7 +35,7 @@ func startService(t *testing.T, mutate func(*config.Config)) string {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
+	go func() { served <- s.ServeAdmin(ctx, ln, admin) }()
 	t.Cleanup(func() {
 		stop()
 		if err := <-served; err != nil {
