@@ -68,8 +68,7 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	var seen *redact.Seen
 	if t.ahead != nil {
 		// The request is redacted once, for the journal and the record.
-		intent := *ex
-		intent.RequestHeader = http.Header(ex.RequestHeader).Clone()
+		intent := *ex // redact.Request builds new headers: ex's copy stays as it was
 		s := redact.Request(&intent, t.secrets)
 		seen = &s
 		t.ahead.Begin(intent)
@@ -83,7 +82,8 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		return nil, err
 	}
 	ex.Status = resp.StatusCode
-	ex.ResponseHeader = resp.Header.Clone()
+	// Redaction builds new header maps; the response's is only read.
+	ex.ResponseHeader = resp.Header
 	resp.Body = &recordingBody{rc: resp.Body, ex: ex, t: t, ctx: ctx, seen: seen}
 	return resp, nil
 }
