@@ -22,29 +22,12 @@ import (
 	"go.uber.org/goleak"
 
 	"hotelrates"
+	"hotelrates/internal/testlog"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testLogger(buf *syncBuffer) *slog.Logger {
+func testLogger(buf *testlog.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -191,7 +174,7 @@ func TestSegments(t *testing.T) {
 					opts.SegmentBytes = n*int64(tt.segRecords) - n/2
 				}
 				opts.Sink, opts.Instance, opts.Prefix, opts.SpoolDir = sink, "inst/1", "/arch/", t.TempDir()
-				opts.Logger = testLogger(&syncBuffer{})
+				opts.Logger = testLogger(&testlog.Buffer{})
 				minSeq := fmt.Sprintf("%020d", time.Now().UnixMicro()) // New runs at this fake instant
 				a, err := New(opts)
 				if err != nil {
@@ -320,7 +303,7 @@ func TestRecordDropsWhenQueueFull(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				logs := &syncBuffer{}
+				logs := &testlog.Buffer{}
 				a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Instance: "i", SegmentBytes: 1, Queue: 1,
 					EnqueueWait: tt.enqueueWait, Logger: testLogger(logs)})
 				if err != nil {
@@ -378,7 +361,7 @@ func TestRecordDropsWhenQueueFull(t *testing.T) {
 func TestBlockedSinkDoesNotDropRecords(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := &blockingSink{DirSink: newDirSink(t), started: make(chan string, 100), release: make(chan struct{})}
-		a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", SegmentBytes: 1, Queue: 2, Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", SegmentBytes: 1, Queue: 2, Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -414,7 +397,7 @@ func TestPutRetried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				sink := &flakySink{DirSink: newDirSink(t), failures: tt.failures}
-				a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Logger: testLogger(&syncBuffer{})})
+				a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Logger: testLogger(&testlog.Buffer{})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -448,7 +431,7 @@ func TestCloseDeadlineKeepsSpoolForNextStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		spoolDir := t.TempDir()
 		down := &flakySink{DirSink: newDirSink(t), failures: 1 << 30}
-		a, err := New(Options{SpoolDir: spoolDir, Sink: down, Instance: "i", Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: spoolDir, Sink: down, Instance: "i", Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,7 +453,7 @@ func TestCloseDeadlineKeepsSpoolForNextStart(t *testing.T) {
 		}
 		// The next start uploads what the spool kept.
 		up := newDirSink(t)
-		b, err := New(Options{SpoolDir: spoolDir, Sink: up, Instance: "i", Logger: testLogger(&syncBuffer{})})
+		b, err := New(Options{SpoolDir: spoolDir, Sink: up, Instance: "i", Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -490,7 +473,7 @@ func TestCloseDeadlineKeepsSpoolForNextStart(t *testing.T) {
 
 func TestRecordAfterClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -513,7 +496,7 @@ func TestRecordAfterClose(t *testing.T) {
 func TestConcurrentRecordAndClose(t *testing.T) {
 	sink := newDirSink(t)
 	a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "race", Queue: 8, EnqueueWait: time.Millisecond,
-		SegmentBytes: 4 << 10, Logger: testLogger(&syncBuffer{})})
+		SegmentBytes: 4 << 10, Logger: testLogger(&testlog.Buffer{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,7 +536,7 @@ func TestSequenceAcrossRestarts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newDirSink(t)
 		for run := range 3 {
-			a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "same", SegmentBytes: 1, Logger: testLogger(&syncBuffer{})})
+			a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "same", SegmentBytes: 1, Logger: testLogger(&testlog.Buffer{})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -707,7 +690,7 @@ func FuzzReadSegment(f *testing.F) {
 func TestUnencodableRecordIsLostLoudly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newDirSink(t)
-		logs := &syncBuffer{}
+		logs := &testlog.Buffer{}
 		a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Logger: testLogger(logs)})
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"hotelrates/internal/testlog"
 )
 
 // BenchmarkRecord is what archiving costs a vendor call: Record alone, or
@@ -13,7 +15,7 @@ import (
 func BenchmarkRecord(b *testing.B) {
 	for _, journal := range []bool{false, true} {
 		b.Run(fmt.Sprintf("journal=%v", journal), func(b *testing.B) {
-			a, err := New(Options{SpoolDir: b.TempDir(), Sink: newDirSinkB(b), Instance: "bench", Logger: testLogger(&syncBuffer{})})
+			a, err := New(Options{SpoolDir: b.TempDir(), Sink: newDirSinkB(b), Instance: "bench", Logger: testLogger(&testlog.Buffer{})})
 			if err != nil {
 				b.Fatal(err)
 			}

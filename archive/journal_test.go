@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hotelrates"
+	"hotelrates/internal/testlog"
 )
 
 func withID(ex hotelrates.Exchange, id string) hotelrates.Exchange {
@@ -92,7 +93,7 @@ func TestJournalRecoveryAfterCrash(t *testing.T) {
 	os.WriteFile(sp.openPath(key), []byte(marshal(t, inSegment)+"\n"), 0o600)
 
 	sink := newDirSink(t)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(logs)})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestJournalRecoverySealFailureIsRetried(t *testing.T) {
 			return nil
 		}
 		sink := newDirSink(t)
-		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +194,7 @@ func TestJournalThroughRestart(t *testing.T) {
 	spoolDir := t.TempDir()
 	sink := newDirSink(t)
 	start := func() *Archiver {
-		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +294,7 @@ func TestJournalRecoveryIgnoresSpoolLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := newDirSink(t)
-	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", SpoolLimit: 10, Logger: testLogger(&syncBuffer{})})
+	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", SpoolLimit: 10, Logger: testLogger(&testlog.Buffer{})})
 	if err != nil {
 		t.Fatal(err)
 	}

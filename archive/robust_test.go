@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hotelrates"
+	"hotelrates/internal/testlog"
 )
 
 // replace sets *p to v for the rest of the test.
@@ -49,7 +50,7 @@ func TestSpoolFullIsNotLatched(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Instance: "i", SpoolLimit: limit,
-					SegmentAge: time.Second, Logger: testLogger(&syncBuffer{})})
+					SegmentAge: time.Second, Logger: testLogger(&testlog.Buffer{})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -98,7 +99,7 @@ func TestShortWriteLeavesNoFragment(t *testing.T) {
 					return f.Write(b)
 				})
 				sink := newDirSink(t)
-				a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Logger: testLogger(&syncBuffer{})})
+				a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Logger: testLogger(&testlog.Buffer{})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -141,7 +142,7 @@ func TestSpoolBytesWhenUploadWinsTheSeal(t *testing.T) {
 				a.upload(key) // the uploader, faster than the writer
 			}
 		})
-		a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Instance: "i", SegmentBytes: 1, Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Instance: "i", SegmentBytes: 1, Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +183,7 @@ func TestCloseDeadlineWhileDraining(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				spoolDir := t.TempDir()
-				a, err := New(Options{SpoolDir: spoolDir, Sink: newDirSink(t), Instance: "i", Queue: 100, Logger: testLogger(&syncBuffer{})})
+				a, err := New(Options{SpoolDir: spoolDir, Sink: newDirSink(t), Instance: "i", Queue: 100, Logger: testLogger(&testlog.Buffer{})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -207,7 +208,7 @@ func TestCloseDeadlineWhileDraining(t *testing.T) {
 				}
 				// The next start, on a normal disk, archives the rest.
 				sink := newDirSink(t)
-				b, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", Logger: testLogger(&syncBuffer{})})
+				b, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", Logger: testLogger(&testlog.Buffer{})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -313,7 +314,7 @@ func TestJournalSurvivesMachineCrash(t *testing.T) {
 		}
 		return nil
 	}}
-	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", SegmentBytes: 1, Logger: testLogger(&syncBuffer{})})
+	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", SegmentBytes: 1, Logger: testLogger(&testlog.Buffer{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +388,7 @@ func TestLongNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sink := newDirSink(t)
-			a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Prefix: tt.prefix, Instance: tt.instance, Logger: testLogger(&syncBuffer{})})
+			a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Prefix: tt.prefix, Instance: tt.instance, Logger: testLogger(&testlog.Buffer{})})
 			if tt.wantErr {
 				if err == nil || !strings.Contains(err.Error(), "too long") {
 					a.Close(context.Background())
@@ -443,7 +444,7 @@ func TestKeysUniqueAcrossRuns(t *testing.T) {
 				// Both run at once (each on its own spool), as a restarted
 				// pod may while the old one drains.
 				a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "api-1", SegmentBytes: 1,
-					Now: func() time.Time { return at }, Logger: testLogger(&syncBuffer{})})
+					Now: func() time.Time { return at }, Logger: testLogger(&testlog.Buffer{})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -471,7 +472,7 @@ func TestKeysUniqueAcrossRuns(t *testing.T) {
 // the record.
 func TestDoneLineWaitsForSegmentSync(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Instance: "i", Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: newDirSink(t), Instance: "i", Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}

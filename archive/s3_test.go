@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hotelrates/internal/s3test"
+	"hotelrates/internal/testlog"
 )
 
 func TestS3SinkRoundTrip(t *testing.T) {
@@ -52,7 +53,7 @@ func TestArchiverSurvivesS3Outage(t *testing.T) {
 	srv.CreateBucket(t, "outage")
 	sink := NewS3SinkFromClient(srv.Client(t), "outage")
 	a, err := New(Options{Sink: sink, SpoolDir: t.TempDir(), Prefix: "x", Instance: "i", SegmentBytes: 4 << 10,
-		UploadTimeout: 2 * time.Second, Logger: testLogger(&syncBuffer{})})
+		UploadTimeout: 2 * time.Second, Logger: testLogger(&testlog.Buffer{})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,14 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"hotelrates/internal/testlog"
 )
 
 func TestRecordIsOnDiskBeforeItsSegmentCloses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		spoolDir := t.TempDir()
-		a, err := New(Options{SpoolDir: spoolDir, Sink: newDirSink(t), Instance: "i", Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: spoolDir, Sink: newDirSink(t), Instance: "i", Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +70,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	os.WriteFile(filepath.Join(spoolDir, "ready", ".tmp-junk"), []byte("half"), 0o600)
 
 	sink := newDirSink(t)
-	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(&syncBuffer{})})
+	a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(&testlog.Buffer{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 
 func TestSpoolLimitRefusesVisibly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		logs := &syncBuffer{}
+		logs := &testlog.Buffer{}
 		sink := &blockingSink{DirSink: newDirSink(t), started: make(chan string, 100), release: make(chan struct{})}
 		a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", SpoolLimit: 2000, SegmentBytes: 1, Logger: testLogger(logs)})
 		if err != nil {
@@ -145,7 +147,7 @@ func TestSpoolLockedWhileInUse(t *testing.T) {
 		t.Skip("no flock")
 	}
 	dir := t.TempDir()
-	opts := Options{SpoolDir: dir, Sink: newDirSink(t), Instance: "i", Logger: testLogger(&syncBuffer{})}
+	opts := Options{SpoolDir: dir, Sink: newDirSink(t), Instance: "i", Logger: testLogger(&testlog.Buffer{})}
 	a, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +181,7 @@ func TestSealFailureIsRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		spoolDir := t.TempDir()
 		sink := newDirSink(t)
-		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", SegmentBytes: 1, Logger: testLogger(&syncBuffer{})})
+		a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "i", SegmentBytes: 1, Logger: testLogger(&testlog.Buffer{})})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 
 	"hotelrates"
 	"hotelrates/engine"
+	"hotelrates/internal/testlog"
 	"hotelrates/sandbox"
 )
 
@@ -229,28 +229,10 @@ func (p panicky) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Creden
 	return p.Vendor.Fetch(ctx, hc, c, q)
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A panicking vendor fails only that call, logged once with its stack.
 func TestVendorPanicFailsOnlyThatCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
+		var logs testlog.Buffer
 		sim := startSim(t, fast())
 		e := newEngine(t, sim, func(o *engine.Options) {
 			o.Vendors = o.Vendors[:1]

@@ -22,6 +22,7 @@ import (
 	"hotelrates/engine"
 	"hotelrates/httpapi"
 	"hotelrates/internal/pipenet"
+	"hotelrates/internal/testlog"
 	"hotelrates/sandbox"
 	"hotelrates/vendors/solo"
 	"hotelrates/vendorsim"
@@ -59,24 +60,6 @@ func (s *stubSearcher) count() int {
 	return len(s.searches)
 }
 
-// syncBuffer is a log sink tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 func debugLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
@@ -91,7 +74,7 @@ func fixedNow() time.Time { return time.Date(2027, 1, 15, 9, 0, 0, 0, time.UTC) 
 func TestAPIKeys(t *testing.T) {
 	const key1, key2 = "key-one-0123456789abcdef", "key-two-fedcba9876543210"
 	const wrong = "key-one-0123456789abcdeX"
-	var logs syncBuffer
+	var logs testlog.Buffer
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: &stubSearcher{}, Logger: debugLogger(&logs),
 		APIKeys: []string{key1, key2}, Now: fixedNow, Gatherer: nil}))
 	defer srv.Close()
@@ -259,7 +242,7 @@ func TestVendorErrorsCarryNoAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close(context.Background())
-	var logs syncBuffer
+	var logs testlog.Buffer
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Logger: debugLogger(&logs), Now: fixedNow}))
 	defer srv.Close()
 	body := `{"hotel_ids":["H00001","H00002"],"check_in":"2027-03-10","check_out":"2027-03-11","timeout_ms":1500}`
@@ -389,7 +372,7 @@ func TestStalledStreamFreesItsSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close(context.Background())
-	var logs syncBuffer
+	var logs testlog.Buffer
 	ln := pipenet.Listen("api.test")
 	hs := &http.Server{Handler: httpapi.NewServer(httpapi.Deps{Engine: eng, Now: fixedNow, Logger: debugLogger(&logs), MaxTimeout: 20 * time.Second})}
 	served := make(chan error, 1)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hotelrates/httpapi"
+	"hotelrates/internal/testlog"
 )
 
 // --help (or -h) prints the command's help to stdout and succeeds; each
@@ -184,7 +185,7 @@ func TestSearchTableInRequestOrder(t *testing.T) {
 	cfg := filepath.Join(dir, "hotelrates.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\nvendors: [{protocol: solo}, {protocol: bulk}, {protocol: session}]\n", dir)), 0o644)
 	order := []string{"H00012", "H00003", "H00100", "H00001", "H00007", "H00002"}
-	var out, errs syncBuffer
+	var out, errs testlog.Buffer
 	err := run(context.Background(), []string{"search", "--config", cfg, "--hotels", strings.Join(order, ","), "--check-in", "2027-03-10", "--nights", "2"}, noenv, &out, &errs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())

@@ -21,31 +21,14 @@ import (
 	"hotelrates"
 	"hotelrates/archive"
 	"hotelrates/httpapi"
+	"hotelrates/internal/testlog"
 	"hotelrates/sandbox"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor polls buf until re matches, and returns the first group.
-func waitFor(t *testing.T, buf *syncBuffer, re *regexp.Regexp, within time.Duration) string {
+func waitFor(t *testing.T, buf *testlog.Buffer, re *regexp.Regexp, within time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
@@ -63,8 +46,8 @@ func noenv(string) string { return "" }
 type runner struct {
 	cancel context.CancelFunc
 	done   chan error
-	out    *syncBuffer
-	errs   *syncBuffer
+	out    *testlog.Buffer
+	errs   *testlog.Buffer
 }
 
 func start(t *testing.T, args ...string) *runner {
@@ -75,7 +58,7 @@ func start(t *testing.T, args ...string) *runner {
 func startEnv(t *testing.T, getenv func(string) string, args ...string) *runner {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{cancel: cancel, done: make(chan error, 1), out: &syncBuffer{}, errs: &syncBuffer{}}
+	r := &runner{cancel: cancel, done: make(chan error, 1), out: &testlog.Buffer{}, errs: &testlog.Buffer{}}
 	go func() { r.done <- run(ctx, args, getenv, r.out, r.errs) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
@@ -193,14 +176,14 @@ func TestServeEmbeddedDefaultSearchAndGracefulShutdown(t *testing.T) {
 	searchID := <-ids
 	// The archive was flushed: segments hold the vendor exchanges, and the
 	// archive command finds them.
-	var list, listErr syncBuffer
+	var list, listErr testlog.Buffer
 	if err := run(context.Background(), []string{"archive", "list", "--config", cfg}, noenv, &list, &listErr); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(list.String(), "vendor=solo/date=") || strings.Contains(list.String(), "spool (") {
 		t.Errorf("archive list:\n%s", list.String())
 	}
-	var show, showErr syncBuffer
+	var show, showErr testlog.Buffer
 	if err := run(context.Background(), []string{"archive", "show", "--config", cfg, "--search-id", searchID}, noenv, &show, &showErr); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +227,7 @@ func TestSearchInProcessPrintsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	held.Record(context.Background(), hotelrates.Exchange{ID: "serve-1", Vendor: "solo", SearchID: "s", Start: time.Now()})
-	var out, errs syncBuffer
+	var out, errs testlog.Buffer
 	err = run(context.Background(), []string{"search", "--config", cfg, "--hotels", "H00001-H00012,H00100", "--check-in", "2027-03-10", "--nights", "2"}, noenv, &out, &errs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
@@ -279,7 +262,7 @@ func TestBadArguments(t *testing.T) {
 		{"serve", "--config", "/does/not/exist.yaml"},
 		{"vendorsim", "--config", "/does/not/exist.yaml"},
 	} {
-		var out, errs syncBuffer
+		var out, errs testlog.Buffer
 		if err := run(context.Background(), args, noenv, &out, &errs); err == nil {
 			t.Errorf("%v: no error", args)
 		}
