@@ -107,9 +107,15 @@ type Stay struct {
 	CheckIn  Date
 	CheckOut Date
 	Adults   int
+	// Children holds the age (0 to 17) of each child, in the order asked;
+	// nil or empty when no children travel.
+	Children []int
 	Rooms    int
 	Currency string
 }
+
+// MaxChildAge is the oldest a child may be; older guests are adults.
+const MaxChildAge = 17
 
 // Nights returns the number of nights of the stay.
 func (s Stay) Nights() int { return s.CheckIn.DaysUntil(s.CheckOut) }
@@ -117,9 +123,10 @@ func (s Stay) Nights() int { return s.CheckIn.DaysUntil(s.CheckOut) }
 // Key returns a canonical string that identifies the stay, for maps and
 // caches: two stays with the same key ask for the same prices.
 func (s Stay) Key() string {
-	// "CHECKIN|CHECKOUT|ADULTS|ROOMS|CURRENCY", built in one allocation
-	// (it is computed for every vendor call).
-	b := make([]byte, 0, 48)
+	// "CHECKIN|CHECKOUT|ADULTS|ROOMS|CURRENCY", and "|AGE,AGE..." when
+	// children travel, built in one allocation (it is computed for every
+	// vendor call).
+	b := make([]byte, 0, 48+3*len(s.Children))
 	b = s.CheckIn.appendTo(b)
 	b = append(b, '|')
 	b = s.CheckOut.appendTo(b)
@@ -129,11 +136,19 @@ func (s Stay) Key() string {
 	b = strconv.AppendInt(b, int64(s.Rooms), 10)
 	b = append(b, '|')
 	b = append(b, s.Currency...)
+	for i, age := range s.Children {
+		if i == 0 {
+			b = append(b, '|')
+		} else {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(age), 10)
+	}
 	return string(b)
 }
 
 // Validate checks the stay on its own and returns an *Error naming the
-// offending field (check_in, check_out, adults, rooms, currency).
+// offending field (check_in, check_out, adults, children, rooms, currency).
 func (s Stay) Validate(l Limits) error {
 	l = l.withDefaults()
 	switch {
@@ -147,10 +162,17 @@ func (s Stay) Validate(l Limits) error {
 		return Errorf(CodeInvalidArgument, "check_out", "a stay of %d nights is over the limit of %d", s.Nights(), l.MaxNights)
 	case s.Adults < 1 || s.Adults > l.MaxAdults:
 		return Errorf(CodeInvalidArgument, "adults", "adults must be between 1 and %d", l.MaxAdults)
+	case len(s.Children) > l.MaxChildren:
+		return Errorf(CodeInvalidArgument, "children", "%d children is over the limit of %d", len(s.Children), l.MaxChildren)
 	case s.Rooms < 1 || s.Rooms > l.MaxRooms:
 		return Errorf(CodeInvalidArgument, "rooms", "rooms must be between 1 and %d", l.MaxRooms)
 	case s.Rooms > s.Adults:
 		return Errorf(CodeInvalidArgument, "rooms", "rooms (%d) cannot exceed adults (%d)", s.Rooms, s.Adults)
+	}
+	for i, age := range s.Children {
+		if age < 0 || age > MaxChildAge {
+			return Errorf(CodeInvalidArgument, fmt.Sprintf("children[%d]", i), "a child's age must be between 0 and %d, not %d", MaxChildAge, age)
+		}
 	}
 	if !l.currency(s.Currency) {
 		return Errorf(CodeInvalidArgument, "currency", "currency %q is not supported (use one of %s)", truncate(s.Currency, 40), strings.Join(l.Currencies, ", "))
@@ -179,11 +201,12 @@ type Search struct {
 // Limits bound what a search may ask for. The zero value of a field means
 // its default.
 type Limits struct {
-	MaxHotels  int      // default 5000
-	MaxNights  int      // default 30
-	MaxAdults  int      // default 9
-	MaxRooms   int      // default 9
-	Currencies []string // default USD, EUR, GBP
+	MaxHotels   int      // default 5000
+	MaxNights   int      // default 30
+	MaxAdults   int      // default 9
+	MaxChildren int      // default 6
+	MaxRooms    int      // default 9
+	Currencies  []string // default USD, EUR, GBP
 }
 
 func (l Limits) withDefaults() Limits {
@@ -195,6 +218,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAdults <= 0 {
 		l.MaxAdults = 9
+	}
+	if l.MaxChildren <= 0 {
+		l.MaxChildren = 6
 	}
 	if l.MaxRooms <= 0 {
 		l.MaxRooms = 9

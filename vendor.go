@@ -49,6 +49,9 @@ type VendorInfo struct {
 	Auth AuthScheme
 	// MaxSessions is how many sessions may be open at once (AuthSession).
 	MaxSessions int
+	// Children reports whether the vendor prices children (Stay.Children).
+	// A search with children is not sent to a vendor that does not.
+	Children bool
 }
 
 // Credential is a token or session the engine's token manager obtained from

@@ -16,15 +16,23 @@ import (
 	"hotelrates"
 )
 
-// The sandbox vendor names.
+// The sandbox vendor names: three protocols of the sandbox's own, and three
+// suppliers whose real, published APIs the sandbox imitates.
 const (
-	Solo    = "solo"
-	Bulk    = "bulk"
-	Session = "session"
+	Solo      = "solo"
+	Bulk      = "bulk"
+	Session   = "session"
+	Amadeus   = "amadeus"
+	Rapid     = "rapid"
+	Hotelbeds = "hotelbeds"
 )
 
-// VendorNames lists the sandbox vendors in a stable order.
+// VendorNames lists the sandbox's own vendors in a stable order.
 var VendorNames = []string{Solo, Bulk, Session}
+
+// SupplierNames lists the sandbox suppliers (imitations of real APIs) in a
+// stable order.
+var SupplierNames = []string{Amadeus, Rapid, Hotelbeds}
 
 // FirstHotel and LastHotel bound the catalog: hotel ids are "H" and five
 // digits, H00001 to H20000.
@@ -63,9 +71,12 @@ func HotelNumber(id string) (int, bool) {
 // Carries reports whether the sandbox vendor sells the hotel. The subsets
 // are documented in docs/sandbox.md:
 //
-//	solo:    n % 4 != 0   (75% of the catalog)
-//	bulk:    n % 3 != 0   (67%)
-//	session: n % 5 != 0   (80%)
+//	solo:      n % 4 != 0   (75% of the catalog)
+//	bulk:      n % 3 != 0   (67%)
+//	session:   n % 5 != 0   (80%)
+//	amadeus:   n % 7 != 0   (86%)
+//	rapid:     n % 3 != 1   (67%)
+//	hotelbeds: n % 4 != 1   (75%)
 func Carries(vendor, hotelID string) bool {
 	n, ok := HotelNumber(hotelID)
 	if !ok {
@@ -78,6 +89,12 @@ func Carries(vendor, hotelID string) bool {
 		return n%3 != 0
 	case Session:
 		return n%5 != 0
+	case Amadeus:
+		return n%7 != 0
+	case Rapid:
+		return n%3 != 1
+	case Hotelbeds:
+		return n%4 != 1
 	}
 	return false
 }
@@ -100,6 +117,14 @@ var (
 	fxPerMille = map[string]int64{"USD": 1000, "EUR": 920, "GBP": 790}
 )
 
+// Child prices, in USD cents per child per night: a child of two or more
+// pays a room supplement and half the adult board; an infant (under two)
+// stays free.
+const (
+	childRoomCents = 1500
+	infantAge      = 2
+)
+
 // Currencies lists the currencies the sandbox prices in.
 var Currencies = []string{"USD", "EUR", "GBP"}
 
@@ -114,13 +139,21 @@ func rng(parts ...string) *rand.Rand {
 }
 
 // Offers returns the ground truth: the offers the sandbox vendor answers for
-// the hotel and stay, in the order the vendor lists them. It returns nil
-// when the vendor does not carry the hotel, when the hotel is sold out for
-// the stay (about 8% of hotel/stay pairs per vendor), or for a currency the
-// sandbox does not price in. The answer depends on nothing but its inputs.
+// the hotel (our id, such as "H00042") and stay, in the order the vendor
+// lists them. It returns nil when the vendor does not carry the hotel, when
+// the hotel is sold out for the stay (about 8% of hotel/stay pairs per
+// vendor), or for a currency the sandbox does not price in. Children are
+// priced (see childRoomCents). Offers are in the stay's currency, except
+// Hotelbeds' which are in the hotel's contract currency
+// (ContractCurrency), as the real API prices them. The answer depends on
+// nothing but its inputs.
 func Offers(vendor, hotelID string, stay hotelrates.Stay) []hotelrates.Offer {
-	fx, ok := fxPerMille[stay.Currency]
-	if !ok || !Carries(vendor, hotelID) || stay.Nights() < 1 || stay.Adults < 1 || stay.Rooms < 1 {
+	currency := stay.Currency
+	if vendor == Hotelbeds {
+		currency = ContractCurrency(hotelID)
+	}
+	fx, ok := fxPerMille[currency]
+	if _, asked := fxPerMille[stay.Currency]; !ok || !asked || !Carries(vendor, hotelID) || stay.Nights() < 1 || stay.Adults < 1 || stay.Rooms < 1 {
 		return nil
 	}
 	r := rng("offers", vendor, hotelID, stay.Key())
@@ -141,12 +174,17 @@ func Offers(vendor, hotelID string, stay hotelrates.Stay) []hotelrates.Offer {
 		}
 		seen[[2]int{rt, bd}] = true
 		usd := base*roomTypes[rt].pct/100*nights*int64(stay.Rooms) + boards[bd].cents*nights*int64(stay.Adults)
+		for _, age := range stay.Children {
+			if age >= infantAge {
+				usd += (childRoomCents + boards[bd].cents/2) * nights
+			}
+		}
 		usd = usd * markup / 100
 		o := hotelrates.Offer{
 			Vendor: vendor,
 			Room:   roomTypes[rt].name,
 			Board:  boards[bd].code,
-			Total:  hotelrates.Money{Minor: (usd*fx + 500) / 1000, Currency: stay.Currency},
+			Total:  hotelrates.Money{Minor: (usd*fx + 500) / 1000, Currency: currency},
 		}
 		if r.IntN(3) > 0 {
 			o.Refundable = true

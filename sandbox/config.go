@@ -21,9 +21,12 @@ type Config struct {
 
 // Vendors holds each sandbox vendor's settings.
 type Vendors struct {
-	Solo    VendorConfig `yaml:"solo"`
-	Bulk    VendorConfig `yaml:"bulk"`
-	Session VendorConfig `yaml:"session"`
+	Solo      VendorConfig `yaml:"solo"`
+	Bulk      VendorConfig `yaml:"bulk"`
+	Session   VendorConfig `yaml:"session"`
+	Amadeus   VendorConfig `yaml:"amadeus"`
+	Rapid     VendorConfig `yaml:"rapid"`
+	Hotelbeds VendorConfig `yaml:"hotelbeds"`
 }
 
 // Get returns the settings of the named vendor.
@@ -35,6 +38,12 @@ func (v *Vendors) Get(name string) *VendorConfig {
 		return &v.Bulk
 	case Session:
 		return &v.Session
+	case Amadeus:
+		return &v.Amadeus
+	case Rapid:
+		return &v.Rapid
+	case Hotelbeds:
+		return &v.Hotelbeds
 	}
 	return nil
 }
@@ -55,9 +64,14 @@ type VendorConfig struct {
 	MaxBatch int     `yaml:"max_batch"`
 	Latency  Latency `yaml:"latency"`
 	Faults   Faults  `yaml:"faults"`
-	// TokenTTL is the lifetime of an OAuth2 token (solo).
+	// DailyQuota is how many availability calls a day the account may make
+	// (0: no quota); past it the vendor answers its over-quota error until
+	// the next UTC day (hotelbeds).
+	DailyQuota int `yaml:"daily_quota"`
+	// TokenTTL is the lifetime of an OAuth2 token (solo, amadeus).
 	TokenTTL time.Duration `yaml:"token_ttl"`
-	// SignatureSkew is how far a signature's timestamp may be off (bulk).
+	// SignatureSkew is how far a signature's timestamp may be off (bulk,
+	// rapid, hotelbeds).
 	SignatureSkew time.Duration `yaml:"signature_skew"`
 	// SessionIdle ends a session unused for this long (session).
 	SessionIdle time.Duration `yaml:"session_idle"`
@@ -93,10 +107,10 @@ type Faults struct {
 
 // Credentials are a sandbox vendor's demo credentials.
 type Credentials struct {
-	ClientID     string `yaml:"client_id"`     // solo
-	ClientSecret string `yaml:"client_secret"` // solo
-	APIKey       string `yaml:"api_key"`       // bulk
-	Secret       string `yaml:"secret"`        // bulk
+	ClientID     string `yaml:"client_id"`     // solo, amadeus
+	ClientSecret string `yaml:"client_secret"` // solo, amadeus
+	APIKey       string `yaml:"api_key"`       // bulk, rapid, hotelbeds
+	Secret       string `yaml:"secret"`        // bulk, rapid, hotelbeds
 	User         string `yaml:"user"`          // session
 	Password     string `yaml:"password"`      // session
 }
@@ -109,6 +123,13 @@ const (
 	DemoBulkSecret       = "bulk-demo-secret"
 	DemoSessionUser      = "demo-session"
 	DemoSessionPassword  = "session-demo-password"
+
+	DemoAmadeusClientID     = "demo-amadeus"
+	DemoAmadeusClientSecret = "amadeus-demo-secret"
+	DemoRapidAPIKey         = "demo-rapid-key"
+	DemoRapidSecret         = "rapid-demo-secret"
+	DemoHotelbedsAPIKey     = "demo-hotelbeds-key"
+	DemoHotelbedsSecret     = "hotelbeds-demo-secret"
 )
 
 // DefaultConfig returns the documented defaults: solo C=16, 40 ms; bulk C=4,
@@ -139,6 +160,32 @@ func DefaultConfig() Config {
 				Faults:      Faults{SlowBodyDelay: 100 * time.Millisecond},
 				SessionIdle: 120 * time.Second,
 				Credentials: Credentials{User: DemoSessionUser, Password: DemoSessionPassword},
+			},
+			// The suppliers imitate their real APIs' published limits:
+			// Amadeus' test environment takes 10 requests a second and no
+			// more than one per 100 ms, at most 20 hotel ids a call; Rapid
+			// up to 250 properties a call; Hotelbeds up to 2,000 hotel codes
+			// a call at a few requests a second.
+			Amadeus: VendorConfig{
+				Concurrency: 8, QueueLimit: 64, RPS: 10, Burst: 1, MaxBatch: 20,
+				Latency:     Latency{Base: 80 * time.Millisecond, PerHotel: 2 * time.Millisecond, Jitter: "none", Sigma: 0.3},
+				Faults:      Faults{SlowBodyDelay: 100 * time.Millisecond},
+				TokenTTL:    1799 * time.Second,
+				Credentials: Credentials{ClientID: DemoAmadeusClientID, ClientSecret: DemoAmadeusClientSecret},
+			},
+			Rapid: VendorConfig{
+				Concurrency: 8, QueueLimit: 64, RPS: 20, Burst: 20, MaxBatch: 250,
+				Latency:       Latency{Base: 120 * time.Millisecond, PerHotel: 400 * time.Microsecond, Jitter: "none", Sigma: 0.3},
+				Faults:        Faults{SlowBodyDelay: 100 * time.Millisecond},
+				SignatureSkew: 300 * time.Second,
+				Credentials:   Credentials{APIKey: DemoRapidAPIKey, Secret: DemoRapidSecret},
+			},
+			Hotelbeds: VendorConfig{
+				Concurrency: 4, QueueLimit: 64, RPS: 8, Burst: 8, MaxBatch: 2000,
+				Latency:       Latency{Base: 150 * time.Millisecond, PerHotel: 200 * time.Microsecond, Jitter: "none", Sigma: 0.3},
+				Faults:        Faults{SlowBodyDelay: 100 * time.Millisecond},
+				SignatureSkew: 300 * time.Second,
+				Credentials:   Credentials{APIKey: DemoHotelbedsAPIKey, Secret: DemoHotelbedsSecret},
 			},
 		},
 	}
@@ -171,7 +218,7 @@ func ParseConfig(b []byte) (Config, error) {
 
 // Validate checks every setting and names the first one out of range.
 func (c Config) Validate() error {
-	for _, name := range VendorNames {
+	for _, name := range append(VendorNames[:len(VendorNames):len(VendorNames)], SupplierNames...) {
 		v := c.Vendors.Get(name)
 		p := "vendors." + name + "."
 		switch {
@@ -193,6 +240,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%slatency.jitter must be none or lognormal, not %q", p, v.Latency.Jitter)
 		case v.Latency.Sigma < 0 || v.Latency.Sigma > 3:
 			return fmt.Errorf("%slatency.sigma must be between 0 and 3", p)
+		case v.DailyQuota < 0:
+			return fmt.Errorf("%sdaily_quota must not be negative", p)
 		case v.Faults.SlowBodyDelay < 0:
 			return fmt.Errorf("%sfaults.slow_body_delay must not be negative", p)
 		}
@@ -208,11 +257,15 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%sfaults: probabilities add up to %.3f, more than 1", p, sum)
 		}
 	}
-	if c.Vendors.Solo.TokenTTL < time.Second {
-		return fmt.Errorf("vendors.solo.token_ttl must be at least 1s")
+	for _, name := range []string{Solo, Amadeus} {
+		if c.Vendors.Get(name).TokenTTL < time.Second {
+			return fmt.Errorf("vendors.%s.token_ttl must be at least 1s", name)
+		}
 	}
-	if c.Vendors.Bulk.SignatureSkew < time.Second {
-		return fmt.Errorf("vendors.bulk.signature_skew must be at least 1s")
+	for _, name := range []string{Bulk, Rapid, Hotelbeds} {
+		if c.Vendors.Get(name).SignatureSkew < time.Second {
+			return fmt.Errorf("vendors.%s.signature_skew must be at least 1s", name)
+		}
 	}
 	if c.Vendors.Session.SessionIdle <= 0 {
 		return fmt.Errorf("vendors.session.session_idle must be positive")

@@ -1,0 +1,91 @@
+package sandbox
+
+import (
+	"strconv"
+	"strings"
+)
+
+// The sandbox suppliers know a hotel by their own code, as the real ones
+// do; VendorCode and HotelOf translate between our catalog id ("H00042")
+// and a vendor's code:
+//
+//	solo, bulk, session: our id itself
+//	amadeus:   8 characters, "HR", a city code and the hotel number in
+//	           base 36 ("HRBER017" is H00043)
+//	rapid:     a number, 2000000 + 7n ("2000294" is H00042)
+//	hotelbeds: a number, 1000 + 3n ("1126" is H00042)
+//
+// A vendor has a code only for the hotels it carries.
+
+// amadeusCities are the IATA city codes in Amadeus hotel ids, by n % 8.
+var amadeusCities = [...]string{"LON", "PAR", "NYC", "BER", "ROM", "MAD", "AMS", "BCN"}
+
+// VendorCode returns the vendor's code of our catalog hotel, and false when
+// the vendor does not carry it.
+func VendorCode(vendor, hotelID string) (string, bool) {
+	n, ok := HotelNumber(hotelID)
+	if !ok || !Carries(vendor, hotelID) {
+		return "", false
+	}
+	switch vendor {
+	case Amadeus:
+		b36 := strings.ToUpper(strconv.FormatInt(int64(n), 36))
+		return "HR" + amadeusCities[n%8] + strings.Repeat("0", 3-len(b36)) + b36, true
+	case Rapid:
+		return strconv.Itoa(2000000 + 7*n), true
+	case Hotelbeds:
+		return strconv.Itoa(1000 + 3*n), true
+	}
+	return hotelID, true
+}
+
+// HotelOf returns our catalog id of the vendor's hotel code, and false when
+// the code names no hotel the vendor carries.
+func HotelOf(vendor, code string) (string, bool) {
+	n := -1
+	switch vendor {
+	case Amadeus:
+		if len(code) != 8 || code[:2] != "HR" || strings.ToUpper(code) != code {
+			return "", false
+		}
+		v, err := strconv.ParseInt(code[5:], 36, 32)
+		if err != nil || v < 0 || amadeusCities[v%8] != code[2:5] {
+			return "", false
+		}
+		n = int(v)
+	case Rapid, Hotelbeds:
+		base, step := 2000000, 7
+		if vendor == Hotelbeds {
+			base, step = 1000, 3
+		}
+		v, err := strconv.Atoi(code)
+		if err != nil || v < base || (v-base)%step != 0 || strconv.Itoa(v) != code {
+			return "", false
+		}
+		n = (v - base) / step
+	default:
+		if _, ok := HotelNumber(code); !ok {
+			return "", false
+		}
+		return code, Carries(vendor, code)
+	}
+	if n < FirstHotel || n > LastHotel {
+		return "", false
+	}
+	id := HotelID(n)
+	return id, Carries(vendor, id)
+}
+
+// ContractCurrency is the currency a hotel's Hotelbeds contract prices it
+// in, whatever currency a search asks for: GBP for n % 5 == 0, else USD for
+// n % 7 == 0, else EUR.
+func ContractCurrency(hotelID string) string {
+	n, _ := HotelNumber(hotelID)
+	switch {
+	case n%5 == 0:
+		return "GBP"
+	case n%7 == 0:
+		return "USD"
+	}
+	return "EUR"
+}
