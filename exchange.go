@@ -47,6 +47,40 @@ type callKey struct{}
 type Call struct {
 	SearchID string
 	Kind     CallKind
+	// Report, when not nil, receives what the vendor's answer said about
+	// the account's limits (ReportRateLimit); the engine reads it after the
+	// call.
+	Report *CallReport
+}
+
+// CallReport is what a vendor adapter learnt from one answer about the
+// vendor account's limits, for the engine to act on before the vendor
+// answers 429.
+type CallReport struct {
+	// RateLimit is the vendor's published request budget (such as
+	// Rate-Limit-Minute-Remaining); zero when the answer said nothing.
+	RateLimit RateLimit
+}
+
+// RateLimit is a vendor's word on how many more requests the account may
+// make, and when that budget is renewed.
+type RateLimit struct {
+	// Remaining is how many requests may still be made before Reset.
+	Remaining int
+	// Reset is how long until the budget is renewed.
+	Reset time.Duration
+	// Known is true when the vendor said anything.
+	Known bool
+}
+
+// ReportRateLimit tells the engine, from inside Vendor.Fetch, what the
+// vendor's rate-limit headers said: Remaining requests until Reset. The
+// engine spreads the remaining requests over the time left, so the vendor
+// is not driven into 429. Without a Report in ctx it does nothing.
+func ReportRateLimit(ctx context.Context, remaining int, reset time.Duration) {
+	if r := CallFromContext(ctx).Report; r != nil {
+		r.RateLimit = RateLimit{Remaining: max(0, remaining), Reset: max(0, reset), Known: true}
+	}
 }
 
 // ContextWithCall returns ctx carrying c. It costs one allocation (a

@@ -135,9 +135,10 @@ const (
 	ErrBusy                          // session busy: retry with another session
 	ErrRejected                      // the vendor refused the request (4xx): not retryable
 	ErrInternal                      // the adapter itself failed (it panicked): not retryable
+	ErrQuota                         // the account's quota is used up: the vendor is paused until RetryAfter
 )
 
-var kindNames = [...]string{"unavailable", "unauthorized", "throttled", "bad_response", "busy", "rejected", "internal"}
+var kindNames = [...]string{"unavailable", "unauthorized", "throttled", "bad_response", "busy", "rejected", "internal", "quota_exhausted"}
 
 // String returns the kind's name.
 func (k ErrorKind) String() string {
@@ -172,7 +173,9 @@ func (e *VendorError) Error() string {
 func (e *VendorError) Unwrap() error { return e.Err }
 
 // Retryable reports whether the same call may succeed if made again.
-func (e *VendorError) Retryable() bool { return e.Kind != ErrRejected && e.Kind != ErrInternal }
+func (e *VendorError) Retryable() bool {
+	return e.Kind != ErrRejected && e.Kind != ErrInternal && e.Kind != ErrQuota
+}
 
 // KindOf returns the ErrorKind of the first *VendorError in err's chain, and
 // false if there is none.
