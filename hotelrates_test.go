@@ -753,7 +753,8 @@ func TestErrorKindString(t *testing.T) {
 		{hotelrates.ErrBusy, "busy"},
 		{hotelrates.ErrRejected, "rejected"},
 		{hotelrates.ErrInternal, "internal"},
-		{hotelrates.ErrorKind(7), "kind(7)"},
+		{hotelrates.ErrQuota, "quota_exhausted"},
+		{hotelrates.ErrorKind(8), "kind(8)"},
 		{hotelrates.ErrorKind(42), "kind(42)"},
 		{hotelrates.ErrorKind(-1), "kind(-1)"},
 	}
