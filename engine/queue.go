@@ -179,6 +179,11 @@ func (q *vendorQueue) run(ctx context.Context) {
 		q.pump(ctx, time.Now())
 		select {
 		case r := <-q.plans:
+			// Answers already back are taken first, so admission judges
+			// the calls really in flight: while the queue was busy (a
+			// burst of searches to plan), their age is its own backlog,
+			// not the vendor's latency.
+			q.drainResults()
 			q.plan(r, time.Now())
 		case seq := <-q.commits:
 			q.commit(seq)
@@ -194,6 +199,18 @@ func (q *vendorQueue) run(ctx context.Context) {
 			q.wake = time.Time{}
 		case <-ctx.Done():
 			q.stop()
+			return
+		}
+	}
+}
+
+// drainResults takes every loader's answer that is ready now.
+func (q *vendorQueue) drainResults() {
+	for {
+		select {
+		case r := <-q.results:
+			q.result(r, time.Now())
+		default:
 			return
 		}
 	}

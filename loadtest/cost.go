@@ -31,13 +31,17 @@ type CostOptions struct {
 	// started as processes of their own (default: this executable).
 	Command string
 	// Calls is how many one-hotel calls each client makes (default 8000),
-	// in Searches searches for the service (default 16).
+	// in Searches searches for the service (default one per 500 calls, at
+	// least 16).
 	Calls, Searches int
 	// Concurrency is the hand-written client's goroutines and the
 	// service's solo concurrency, fixed (default 32); SimConcurrency the
 	// sandbox's (default 64), at Latency per call (default 2 ms).
 	Concurrency, SimConcurrency int
 	Latency                     time.Duration
+	// ProfilePath, when set, is where a CPU profile of the service during
+	// its calls is written (taken from its admin listener's pprof).
+	ProfilePath string `json:"-"`
 }
 
 // CostSide is one client's figures.
@@ -73,7 +77,7 @@ func (o CostOptions) withDefaults() (CostOptions, error) {
 		o.Calls = 8000
 	}
 	if o.Searches <= 0 {
-		o.Searches = 16
+		o.Searches = max(16, o.Calls/500)
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 32
@@ -178,7 +182,14 @@ func Cost(ctx context.Context, opts CostOptions) (CostResult, error) {
 	if err != nil {
 		return res, err
 	}
-	svcYAML := fmt.Sprintf(`listen: %s
+	admin, adminAddr := "", ""
+	if opts.ProfilePath != "" {
+		if adminAddr, err = freeAddr(); err != nil {
+			return res, err
+		}
+		admin = "admin: {listen: " + adminAddr + "}\n"
+	}
+	svcYAML := admin + fmt.Sprintf(`listen: %s
 data_dir: %s
 log_level: warn
 sandbox: {enabled: false}
@@ -216,6 +227,15 @@ vendors:
 	if err != nil {
 		return res, err
 	}
+	var profiled chan error
+	if admin != "" {
+		// The profile covers the hand-written client's wall time (the
+		// service takes at least as long).
+		secs := max(1, int(res.Hand.WallMS/1000))
+		url := "http://" + adminAddr + "/debug/pprof/profile?seconds=" + strconv.Itoa(secs)
+		profiled = make(chan error, 1)
+		go func() { profiled <- fetchTo(ctx, ctl, url, opts.ProfilePath) }()
+	}
 	start = time.Now()
 	per := (opts.Calls + opts.Searches - 1) / opts.Searches
 	errs := make(chan error, opts.Searches)
@@ -225,6 +245,11 @@ vendors:
 	}
 	wg.Wait()
 	res.Service = CostSide{Name: "hotelrates serve", WallMS: ms(time.Since(start))}
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			return res, fmt.Errorf("profile: %w", err)
+		}
+	}
 	close(errs)
 	for err := range errs {
 		if err != nil {
@@ -291,6 +316,31 @@ hotelrates / hand-written: **CPU per call %.2f x, wall %.2f x**.
 		r.Service.Name, r.Service.Calls, r.Service.CPUPerCall, r.Service.CPUMS, r.Service.WallMS,
 		r.CPURatio, r.WallRatio)
 	return err
+}
+
+// fetchTo writes the body of a GET of url to the file path.
+func fetchTo(ctx context.Context, hc *http.Client, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // process is a child hotelrates process, stopped with SIGTERM.

@@ -50,3 +50,31 @@ func BenchmarkExchange(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRatesCall measures redaction of one ordinary vendor call, as
+// the engine records thousands a second: a bearer token in the request, a
+// small JSON request and answer, everyday response headers.
+func BenchmarkRatesCall(b *testing.B) {
+	reqBody := `{"hotel_id":"H00042","check_in":"2027-04-01","check_out":"2027-04-03","adults":2,"rooms":1,"currency":"USD"}`
+	respBody := `{"hotel_id":"H00042","currency":"USD","offers":[{"room":"Deluxe King","board":"BB","total":"512.40","refundable":true,"cancel_deadline":"2027-03-29T18:00:00Z"},{"room":"Standard Double","board":"RO","total":"380.10","refundable":false}]}`
+	for b.Loop() {
+		ex := hotelrates.Exchange{
+			Method: "POST",
+			URL:    "http://127.0.0.1:9090/solo/v1/availability",
+			RequestHeader: map[string][]string{
+				"Authorization": {"Bearer 4f1c2d9e8b7a6f5e4d3c2b1a09f8e7d6"},
+				"Content-Type":  {"application/json"},
+				"User-Agent":    {"hotelrates"},
+			},
+			RequestBody: reqBody,
+			Status:      200,
+			ResponseHeader: map[string][]string{
+				"Content-Type":   {"application/json"},
+				"Date":           {"Wed, 02 Dec 2026 06:55:43 GMT"},
+				"Content-Length": {"231"},
+			},
+			ResponseBody: respBody,
+		}
+		Exchange(&ex, []string{"solo-demo-secret"})
+	}
+}

@@ -83,7 +83,12 @@ func redactURL(raw string, col *collector) string {
 	}
 
 	// Matrix parameters such as ";jsessionid=...".
-	base = scrubPairs(base, col)
+	if mayHoldCredential(base) {
+		base = scrubPairs(base, col)
+	}
+	if !hasQuery && !hasFrag {
+		return base
+	}
 
 	var b strings.Builder
 	b.WriteString(base)

@@ -13,17 +13,17 @@ import (
 // collector gathers the values the structural phase removed, so the
 // literal phase can remove them wherever else they occur.
 type collector struct {
-	seen map[string]bool
+	seen []string // distinct; an exchange yields a handful at most
 }
 
-func newCollector() *collector { return &collector{seen: map[string]bool{}} }
+func newCollector() *collector { return &collector{} }
 
 // add records v (and its trimmed form) if it is long enough to be removed
 // literally without erasing unrelated text.
 func (c *collector) add(v string) {
 	for _, s := range []string{v, strings.TrimSpace(v)} {
-		if len(s) >= minRemovedLen && !strings.Contains(s, Marker) && !strings.Contains(Marker, s) {
-			c.seen[s] = true
+		if len(s) >= minRemovedLen && !strings.Contains(s, Marker) && !strings.Contains(Marker, s) && !slices.Contains(c.seen, s) {
+			c.seen = append(c.seen, s)
 		}
 	}
 }
@@ -57,11 +57,7 @@ func (c *collector) addCredential(v string) {
 }
 
 func (c *collector) values() []string {
-	out := make([]string, 0, len(c.seen))
-	for v := range c.seen {
-		out = append(out, v)
-	}
-	return out
+	return slices.Clone(c.seen)
 }
 
 // literal removes known secrets, in their raw and escaped forms, from text.

@@ -50,34 +50,52 @@ func Sensitive(name string) bool {
 	if i := strings.LastIndexByte(name, ':'); i >= 0 {
 		name = name[i+1:]
 	}
-	n := normalize(name)
-	if n == "" || notSensitive[n] {
+	var buf [64]byte
+	n := appendNormalized(buf[:0], name)
+	if len(n) == 0 || notSensitive[string(n)] {
 		return false
 	}
-	if exactNames[n] {
-		return true
-	}
-	for _, w := range sensitiveWords {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
+	return exactNames[string(n)] || sensitiveMatcher.match(name)
 }
 
-// normalize lowercases name and drops '-', '_' and '.'.
-func normalize(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
-	for i := 0; i < len(name); i++ {
-		c := name[i]
+// appendNormalized appends s lowercased (ASCII) without '-', '_' and '.'.
+func appendNormalized(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
 		case c == '-' || c == '_' || c == '.':
 		case 'A' <= c && c <= 'Z':
-			b.WriteByte(c + 'a' - 'A')
+			b = append(b, c+'a'-'A')
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
-	return b.String()
+	return b
 }
+
+// clues matches what a text must contain for the structural phase to
+// find anything in it: a sensitive word or exact name (a name is a
+// substring of the text, and a substring of a name normalized is a
+// substring of the text normalized), or the HTTP authentication schemes
+// the text rules look for; and what could hide such a word from a plain
+// scan: JSON \u escapes (in keys), URL escapes (in form and query names),
+// XML character references, and the two non-ASCII letters that fold to
+// ASCII ones under a case-insensitive regular expression (ſ to s, the
+// Kelvin sign to k).
+var clues = func() *matcher {
+	words := append(append([]string{}, sensitiveWords...), "bearer", "basic", `\u`, "%", "&#", "\u017f", "\u212a")
+	for w := range exactNames {
+		words = append(words, w)
+	}
+	return newMatcher(words)
+}()
+
+// sensitiveMatcher matches the sensitive words in a name.
+var sensitiveMatcher = newMatcher(sensitiveWords)
+
+// mayHoldCredential reports whether the structural phase could find
+// anything in s: false when s holds none of the clues (ignoring case and
+// '-', '_', '.'). Almost every rates answer is such a text, and skipping
+// its structural pass is what keeps redaction cheap; the literal phase
+// still runs on it.
+func mayHoldCredential(s string) bool { return clues.match(s) }

@@ -68,15 +68,15 @@ func Request(ex *hotelrates.Exchange, secrets []string) Seen {
 // value removed anywhere in the exchange is then removed everywhere.
 func Response(ex *hotelrates.Exchange, secrets []string, seen Seen) {
 	col := newCollector()
-	for _, v := range seen.values {
-		col.seen[v] = true
-	}
+	col.seen = append(col.seen, seen.values...)
 	before := len(col.seen)
 	ctype := contentType(ex.ResponseHeader)
 	ex.ResponseHeader = redactHeaders(ex.ResponseHeader, col)
 	var respJSON bool
 	ex.ResponseBody, respJSON = redactBody(ex.ResponseBody, ctype, col)
-	ex.Error = scrubText(ex.Error, col)
+	if mayHoldCredential(ex.Error) {
+		ex.Error = scrubText(ex.Error, col)
+	}
 	lit := newLiteral(secrets, col.values())
 	if lit == nil {
 		return
@@ -136,7 +136,7 @@ func redactHeaders(h map[string][]string, col *collector) map[string][]string {
 			case sensitive:
 				col.addCredential(v)
 				v = Marker
-			case strings.ContainsAny(v, "=:"):
+			case strings.ContainsAny(v, "=:") && mayHoldCredential(v):
 				v = scrubPairs(v, col) // a pair needs '=' or ':'
 			}
 			cp[i] = v
@@ -158,14 +158,19 @@ func literalHeaders(h map[string][]string, lit *literal) {
 }
 
 // redactBody redacts a request or response body by kind (JSON, XML, form
-// or text, from its content and ctype) and reports whether it is JSON.
+// or text, from its content and ctype) and reports whether it may be JSON
+// (it is, when it held anything to redact by name).
 func redactBody(body, ctype string, col *collector) (string, bool) {
 	t := strings.TrimSpace(body)
 	if t == "" {
 		return body, false
 	}
 	ct := strings.ToLower(ctype)
-	if (t[0] == '{' || t[0] == '[' || strings.Contains(ct, "json")) && json.Valid([]byte(body)) {
+	looksJSON := t[0] == '{' || t[0] == '[' || strings.Contains(ct, "json")
+	if !mayHoldCredential(body) {
+		return body, looksJSON // literalBody checks it is JSON if it needs to know
+	}
+	if looksJSON && json.Valid([]byte(body)) {
 		return rewriteJSON(body, col, nil), true
 	}
 	switch {
@@ -183,7 +188,7 @@ func redactBody(body, ctype string, col *collector) (string, bool) {
 // secrets are found too; should a secret still show (one spanning JSON
 // punctuation), the text is scrubbed regardless of validity.
 func literalBody(body string, isJSON bool, lit *literal) string {
-	if isJSON && (lit.has(body) || strings.IndexByte(body, '\\') >= 0) {
+	if isJSON && (lit.has(body) || strings.IndexByte(body, '\\') >= 0) && json.Valid([]byte(body)) {
 		body = rewriteJSON(body, nil, lit)
 	}
 	return lit.apply(body)

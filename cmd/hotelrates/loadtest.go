@@ -31,6 +31,8 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	sandboxFile := fs.String("sandbox", "", "with --server: the running sandbox's YAML config (credentials and the floor's inputs; default the defaults)")
 	direct := fs.Bool("direct", false, "embedded only: call the engine in-process instead of through the HTTP API")
 	cost := fs.Bool("cost", false, "instead of the scenarios: the per-call cost side by side, a hand-written client against hotelrates serve on one standalone vendorsim (writes cost.md and cost.json)")
+	costCalls := fs.Int("cost-calls", 0, "with --cost: one-hotel calls each client makes (default 8000)")
+	costProfile := fs.String("cost-profile", "", "with --cost: write a CPU profile of hotelrates serve during its calls to this file (go tool pprof FILE)")
 	if err := fs.parse(args, stdout, stderr); err != nil {
 		return helpOr(err)
 	}
@@ -38,7 +40,10 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("loadtest takes no arguments, got %q", fs.Args())
 	}
 	if *cost {
-		return runCost(ctx, *out, stdout)
+		return runCost(ctx, *out, loadtest.CostOptions{Calls: *costCalls, ProfilePath: *costProfile}, stdout)
+	}
+	if *costCalls != 0 || *costProfile != "" {
+		return fmt.Errorf("--cost-calls and --cost-profile go with --cost")
 	}
 	opts := loadtest.Options{Quick: *quick, ServerURL: *server, SandboxURL: *sandboxURL, Direct: *direct, Logger: log}
 	if *scenarios != "" {
@@ -94,8 +99,8 @@ func printSummary(w io.Writer, rep *loadtest.Report) {
 
 // runCost runs loadtest.Cost and writes its table to stdout and to
 // out/cost.md, its figures to out/cost.json.
-func runCost(ctx context.Context, out string, stdout io.Writer) error {
-	res, err := loadtest.Cost(ctx, loadtest.CostOptions{})
+func runCost(ctx context.Context, out string, opts loadtest.CostOptions, stdout io.Writer) error {
+	res, err := loadtest.Cost(ctx, opts)
 	if err != nil {
 		return err
 	}
