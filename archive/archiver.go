@@ -169,6 +169,7 @@ type Archiver struct {
 	abort   chan struct{} // closed when Close's ctx ends first: the writer stops writing
 	wake    chan struct{} // a segment is ready to upload (buffered 1)
 	written chan struct{} // closed when the writer has exited
+	line    []byte        // the writer's encoding buffer, reused record after record
 	done    chan struct{} // closed when the uploader has exited
 
 	mu         sync.RWMutex
@@ -510,8 +511,8 @@ func (a *Archiver) leaveToJournal(open map[string]*openSeg, ex hotelrates.Exchan
 }
 
 // endJournal marks exchange id done in the journal.
-func (a *Archiver) endJournal(id string) {
-	if err := a.journal.done(id); err != nil {
+func (a *Archiver) endJournal(ids ...string) {
+	if err := a.journal.done(ids...); err != nil {
 		a.errors.Add(1)
 		a.log.Error("archive: the journal failed; until it reopens, exchanges cut off by a crash will not be archived", "err", err)
 	}

@@ -107,10 +107,7 @@ func (j *journal) begin(ex hotelrates.Exchange) error {
 	if j == nil || ex.ID == "" {
 		return nil
 	}
-	line, err := json.Marshal(journalLine{Exchange: ex})
-	if err != nil {
-		return nil // the record itself will fail to encode and be counted
-	}
+	line := appendRecord(make([]byte, 0, 256+len(ex.URL)+len(ex.RequestBody)), "", &ex)
 	line = append(line, '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -191,20 +188,33 @@ func (j *journal) syncTo(n uint64) error {
 	return nil
 }
 
-// done marks the exchange id archived (or given up on: a drop is counted
+// done marks the exchanges ids archived (or given up on: a drop is counted
 // and logged where it happens).
-func (j *journal) done(id string) error {
-	if j == nil || id == "" {
+func (j *journal) done(ids ...string) error {
+	if j == nil {
 		return nil
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, ok := j.open[id]; !ok || j.f == nil {
+	if j.f == nil {
 		return nil
 	}
-	delete(j.open, id)
-	line, _ := json.Marshal(journalLine{Done: id})
-	if err := j.write(append(line, '\n')); err != nil {
+	// One write for all: the done lines of a segment's records end
+	// together, once the segment is durable.
+	var lines []byte
+	var empty hotelrates.Exchange
+	for _, id := range ids {
+		if _, ok := j.open[id]; !ok || id == "" {
+			continue
+		}
+		delete(j.open, id)
+		lines = appendRecord(lines, id, &empty)
+		lines = append(lines, '\n')
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	if err := j.write(lines); err != nil {
 		return err
 	}
 	if j.size >= j.rotateAt {

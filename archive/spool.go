@@ -319,9 +319,7 @@ func (a *Archiver) syncSeg(s *openSeg) {
 		}
 		s.dirty = false
 	}
-	for _, id := range s.unsynced {
-		a.endJournal(id)
-	}
+	a.endJournal(s.unsynced...)
 	s.unsynced = s.unsynced[:0]
 }
 
@@ -392,15 +390,9 @@ func (a *Archiver) runWriter(seq uint64, unsealed []*openSeg) {
 // write appends ex to its vendor's open segment (opening one when
 // needed) and hands the segment to seal when it is full.
 func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq uint64, seal func(*openSeg)) uint64 {
-	line, err := json.Marshal(ex)
-	if err != nil {
-		a.errors.Add(1)
-		a.lost.Add(1)
-		a.log.Error("archive: exchange record LOST: cannot encode it", "vendor", ex.Vendor, "search_id", ex.SearchID, "err", err)
-		a.endJournal(ex.ID)
-		return seq
-	}
-	line = append(line, '\n')
+	a.line = appendRecord(a.line[:0], "", &ex)
+	a.line = append(a.line, '\n')
+	line := a.line
 	if !a.recovering && int64(len(line)) > a.spool.limit {
 		// It can never fit: refused, without calling the spool full.
 		a.drop(ex.ID, "record larger than the spool limit")

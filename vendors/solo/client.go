@@ -186,13 +186,14 @@ func (c *Client) Fetch(ctx context.Context, hc *http.Client, cred hotelrates.Cre
 	if err != nil {
 		return nil, err
 	}
-	switch code, msg := parseError(data); {
-	case resp.StatusCode == http.StatusOK:
+	if resp.StatusCode == http.StatusOK {
 		offers, err := parseAvailability(c.name, hotel, q.Stay.Currency, data)
 		if err != nil {
 			return nil, &hotelrates.VendorError{Vendor: c.name, Kind: hotelrates.ErrBadResponse, Status: resp.StatusCode, Err: err}
 		}
 		return offers, nil
+	}
+	switch code, msg := parseError(data); {
 	case resp.StatusCode == http.StatusNotFound && code == CodeHotelNotFound:
 		return nil, nil // the vendor does not carry the hotel: answered, no offers
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
