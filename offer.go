@@ -123,6 +123,11 @@ type Offer struct {
 	Total          Money     `json:"total"`
 	Refundable     bool      `json:"refundable"`
 	CancelDeadline time.Time `json:"cancel_deadline,omitzero"` // zero when not refundable
+	// Converted is true when the vendor priced the offer in another
+	// currency than the search asked for: Total is then converted at the
+	// service's exchange rates, and Original is the vendor's own amount.
+	Converted bool  `json:"converted,omitempty"`
+	Original  Money `json:"original,omitzero"`
 }
 
 // HotelOffers is a vendor's answer for one hotel.
