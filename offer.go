@@ -145,6 +145,7 @@ const (
 	StatusPartial Status = "partial" // some hotels were answered, some not
 	StatusFailed  Status = "failed"  // no hotel was answered, because of errors
 	StatusTimeout Status = "timeout" // no hotel was answered before the deadline
+	StatusSkipped Status = "skipped" // the vendor was not asked (it cannot price the stay); Error says why
 )
 
 // VendorStatus reports how one vendor did in one search.

@@ -38,17 +38,30 @@ type vendorTally struct {
 	status  hotelrates.VendorStatus
 	lastErr error
 	last    time.Time
+	skipped string // why the vendor was not asked at all
 }
 
-func newAggregator(id string, hotels []string, vendors []*vendorQueue, start time.Time) *aggregator {
+// newAggregator collects a search of hotels from vendors, each asked for
+// its hotels in asked (skipped[i] says why vendor i was asked for none).
+// A hotel waits for the vendors asked for it: one no vendor carries is
+// ready at once, without offers.
+func newAggregator(id string, hotels []string, vendors []*vendorQueue, asked [][]string, skipped []string, start time.Time) *aggregator {
 	a := &aggregator{searchID: id, start: start, order: hotels, hotels: make(map[string]*hotelState, len(hotels)), byName: map[string]*vendorTally{}}
 	for _, h := range hotels {
-		a.hotels[h] = &hotelState{waiting: len(vendors)}
+		a.hotels[h] = &hotelState{}
 	}
-	for _, v := range vendors {
-		t := &vendorTally{status: hotelrates.VendorStatus{Vendor: v.name, HotelsRequested: len(hotels)}}
+	for i, v := range vendors {
+		t := &vendorTally{status: hotelrates.VendorStatus{Vendor: v.name, HotelsRequested: len(asked[i])}, skipped: skipped[i]}
 		a.vendors = append(a.vendors, t)
 		a.byName[v.name] = t
+		for _, h := range asked[i] {
+			a.hotels[h].waiting++
+		}
+	}
+	for _, h := range hotels {
+		if a.hotels[h].waiting == 0 {
+			a.queue = append(a.queue, h)
+		}
 	}
 	return a
 }
@@ -166,6 +179,8 @@ func (a *aggregator) result(cut string) hotelrates.Result {
 		s := t.status
 		unanswered := s.HotelsRequested - s.HotelsAnswered
 		switch {
+		case t.skipped != "":
+			s.Status, s.Error = hotelrates.StatusSkipped, t.skipped
 		case unanswered == 0:
 			s.Status = hotelrates.StatusOK
 		case s.HotelsAnswered > 0:

@@ -66,6 +66,15 @@ type Options struct {
 	// NoSharing turns off coalescing and cross-request batching: every
 	// search makes its own vendor calls (for comparisons and debugging).
 	NoSharing bool
+	// Mapping, if set, says which vendors carry a hotel and under which
+	// code: a vendor it covers is asked only for the hotels it carries,
+	// by its own codes, and its answers are keyed by our ids. Vendors it
+	// does not cover are asked for every hotel by our id.
+	Mapping hotelrates.HotelMapping
+	// Rates, if set, converts offers a vendor priced in another currency
+	// than the search asked for (Offer.Converted, Offer.Original).
+	// Without it such offers keep the vendor's currency.
+	Rates *hotelrates.ExchangeRates
 }
 
 // Default options.
@@ -190,6 +199,7 @@ func (e *Engine) newVendor(vc VendorConfig) (*vendorQueue, error) {
 	tokens := newTokenManager(name, vc.Vendor, info.Auth, hc, cfg, log, e.metrics)
 	q := newVendorQueue(info, cfg, tokens, log, vm, e.opts.NoSharing)
 	q.pool = newPool(name, vc.Vendor, hc, tokens, cfg, log, q.results, q.retire)
+	q.pool.tr = newTranslator(name, e.opts.Mapping, e.opts.Rates)
 	return q, nil
 }
 

@@ -29,6 +29,7 @@ type pool struct {
 	log     *slog.Logger
 	results chan<- attemptResult
 	retire  chan<- *loader
+	tr      translator
 	wg      sync.WaitGroup
 }
 
@@ -103,8 +104,11 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 	}
 	cctx := hotelrates.ContextWithCall(a.ctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates})
 	start := time.Now()
-	offers, err := p.fetch(cctx, cred, hotelrates.Query{Stay: j.stay, HotelIDs: j.hotels})
+	offers, err := p.fetch(cctx, cred, hotelrates.Query{Stay: j.stay, HotelIDs: p.tr.codes(j.hotels)})
 	rtt := time.Since(start)
+	if err == nil {
+		offers = p.tr.answer(offers, j.stay.Currency)
+	}
 	timedOut := err != nil && context.Cause(a.ctx) == errCallTimeout
 	kind, isVendorErr := hotelrates.KindOf(err)
 	bad := err != nil && isVendorErr && kind == hotelrates.ErrUnauthorized

@@ -124,7 +124,8 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotels func(
 
 	sr := &searchRun{e: e, seq: e.seq.Add(1), vendors: vendors, inbox: newInbox(), leaveReply: make(chan int, 1)}
 	hotels := hotelrates.UniqueHotelIDs(s.HotelIDs)
-	plans, err := sr.plan(s, hotels, deadline, admitBy)
+	asked, skipped := askedHotels(vendors, hotels, s.Stay)
+	plans, err := sr.plan(s, asked, deadline, admitBy)
 	if err != nil {
 		if hotelrates.ErrorCode(err) == hotelrates.CodeOverloaded {
 			e.metrics.shed.WithLabelValues("backlog").Inc()
@@ -139,7 +140,7 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotels func(
 			}
 		}
 	}()
-	agg := newAggregator(s.ID, hotels, vendors, start)
+	agg := newAggregator(s.ID, hotels, vendors, asked, skipped, start)
 	pending := 0
 	for i, q := range vendors {
 		pending += plans[i].parts
@@ -217,6 +218,21 @@ loop:
 	return res, ctxErr
 }
 
+// askedHotels returns, per vendor, the hotels it is asked for: those it
+// carries (by the engine's mapping), none when the stay has children and
+// the vendor cannot price them (skipped says why).
+func askedHotels(vendors []*vendorQueue, hotels []string, stay hotelrates.Stay) (asked [][]string, skipped []string) {
+	asked, skipped = make([][]string, len(vendors)), make([]string, len(vendors))
+	for i, q := range vendors {
+		if len(stay.Children) > 0 && !q.info.Children {
+			skipped[i] = "not asked: the vendor does not price children"
+			continue
+		}
+		asked[i] = q.pool.tr.carries(hotels)
+	}
+	return asked, skipped
+}
+
 // searchRun is one search's side of the conversation with its vendors'
 // queues.
 type searchRun struct {
@@ -231,13 +247,13 @@ type searchRun struct {
 // refuses it atomically; a search refused by one vendor is withdrawn from
 // those that admitted it before any of its calls starts (their calls wait,
 // reserved, for the commit that follows when every vendor admitted it).
-func (sr *searchRun) plan(s hotelrates.Search, hotels []string, deadline, admitBy time.Time) ([]planReply, error) {
+func (sr *searchRun) plan(s hotelrates.Search, asked [][]string, deadline, admitBy time.Time) ([]planReply, error) {
 	plans := make([]planReply, len(sr.vendors))
 	reply := make(chan planReply, 1)
 	commit := len(sr.vendors) == 1
 	stayKey := s.Stay.Key()
 	for i, q := range sr.vendors {
-		req := &planReq{seq: sr.seq, id: s.ID, stay: s.Stay, stayKey: stayKey, hotels: hotels, fresh: s.Fresh,
+		req := &planReq{seq: sr.seq, id: s.ID, stay: s.Stay, stayKey: stayKey, hotels: asked[i], fresh: s.Fresh,
 			deadline: deadline, admitBy: admitBy, commit: commit, inbox: sr.inbox, reply: reply}
 		select {
 		case q.plans <- req:
