@@ -22,6 +22,7 @@ type SearchRequest struct {
 	CheckIn   string   `json:"check_in"`
 	CheckOut  string   `json:"check_out"`
 	Adults    *int     `json:"adults,omitempty"`   // default 2
+	Children  []int    `json:"children,omitempty"` // each child's age, 0 to 17
 	Rooms     *int     `json:"rooms,omitempty"`    // default 1
 	Currency  string   `json:"currency,omitempty"` // default USD
 	Vendors   []string `json:"vendors,omitempty"`
@@ -180,6 +181,9 @@ func (req SearchRequest) Search() (hotelrates.Search, error) {
 	}
 	if req.Adults != nil {
 		s.Stay.Adults = *req.Adults
+	}
+	if len(req.Children) > 0 {
+		s.Stay.Children = req.Children
 	}
 	if req.Rooms != nil {
 		s.Stay.Rooms = *req.Rooms
