@@ -156,7 +156,9 @@ func Offers(vendor, hotelID string, stay hotelrates.Stay) []hotelrates.Offer {
 	if _, asked := fxPerMille[stay.Currency]; !ok || !asked || !Carries(vendor, hotelID) || stay.Nights() < 1 || stay.Adults < 1 || stay.Rooms < 1 {
 		return nil
 	}
-	r := rng("offers", vendor, hotelID, stay.Key())
+	priced := stay
+	priced.Currency = currency // Hotelbeds' prices do not depend on the currency asked
+	r := rng("offers", vendor, hotelID, priced.Key())
 	if r.IntN(100) < 8 {
 		return nil
 	}

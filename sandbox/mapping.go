@@ -1,9 +1,14 @@
 package sandbox
 
 import (
+	"slices"
 	"strconv"
 	"strings"
+
+	"hotelrates"
 )
+
+var _ hotelrates.HotelMapping = Mapping{}
 
 // The sandbox suppliers know a hotel by their own code, as the real ones
 // do; VendorCode and HotelOf translate between our catalog id ("H00042")
@@ -89,3 +94,24 @@ func ContractCurrency(hotelID string) string {
 	}
 	return "EUR"
 }
+
+// Mapping is the sandbox's own hotel mapping as a hotelrates.HotelMapping
+// (VendorCode and HotelOf) for the sandbox vendors named in it; a nil or
+// empty Vendors means all six.
+type Mapping struct {
+	Vendors []string
+}
+
+// Covers implements hotelrates.HotelMapping.
+func (m Mapping) Covers(vendor string) bool {
+	if len(m.Vendors) == 0 {
+		return slices.Contains(VendorNames, vendor) || slices.Contains(SupplierNames, vendor)
+	}
+	return slices.Contains(m.Vendors, vendor)
+}
+
+// VendorCode implements hotelrates.HotelMapping.
+func (m Mapping) VendorCode(vendor, hotelID string) (string, bool) { return VendorCode(vendor, hotelID) }
+
+// HotelID implements hotelrates.HotelMapping.
+func (m Mapping) HotelID(vendor, code string) (string, bool) { return HotelOf(vendor, code) }

@@ -1,6 +1,10 @@
 package sandbox
 
-import "testing"
+import (
+	"testing"
+
+	"hotelrates"
+)
 
 func TestVendorCodeRoundTrip(t *testing.T) {
 	for _, v := range append(append([]string{}, VendorNames...), SupplierNames...) {
@@ -97,5 +101,43 @@ func TestChildrenArePriced(t *testing.T) {
 	}
 	if !priced {
 		t.Fatal("no offers for a stay with children")
+	}
+}
+
+func TestExchangeRates(t *testing.T) {
+	x := ExchangeRates()
+	for _, c := range Currencies {
+		if !x.Has(c) {
+			t.Fatalf("no rate for %s", c)
+		}
+	}
+	// The table is the sandbox's own fxPerMille: 920 EUR and 790 GBP are
+	// 1000 USD.
+	for _, tt := range []struct {
+		in   hotelrates.Money
+		to   string
+		want int64
+	}{
+		{hotelrates.Money{Minor: 92000, Currency: "EUR"}, "USD", 100000},
+		{hotelrates.Money{Minor: 79000, Currency: "GBP"}, "USD", 100000},
+		{hotelrates.Money{Minor: 100000, Currency: "USD"}, "GBP", 79000},
+		{hotelrates.Money{Minor: 79000, Currency: "GBP"}, "EUR", 92000},
+	} {
+		if got, err := x.Convert(tt.in, tt.to); err != nil || got.Minor != tt.want {
+			t.Errorf("Convert(%s, %s) = %v, %v; want %d", tt.in, tt.to, got, err, tt.want)
+		}
+	}
+}
+
+func TestMappingCovers(t *testing.T) {
+	if !(Mapping{}).Covers(Amadeus) || !(Mapping{}).Covers(Solo) || (Mapping{}).Covers("x") {
+		t.Fatal("the default sandbox mapping covers the six vendors")
+	}
+	m := Mapping{Vendors: []string{Rapid}}
+	if m.Covers(Amadeus) || !m.Covers(Rapid) {
+		t.Fatal("a restricted mapping covers only its vendors")
+	}
+	if c, ok := m.VendorCode(Rapid, "H00042"); !ok || c != "2000294" {
+		t.Fatalf("VendorCode = %q, %v", c, ok)
 	}
 }
