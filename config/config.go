@@ -51,6 +51,22 @@ type Config struct {
 	API `yaml:",inline"`
 	// Admin is the operator's listener for pprof and /metrics (admin.go).
 	Admin Admin `yaml:"admin"`
+	// Mapping is a CSV file (hotel_id,vendor,vendor_code) saying which
+	// vendors carry a hotel and under which code; empty: the embedded
+	// sandbox's own mapping for its vendors, and every hotel by our id
+	// for the rest.
+	Mapping string `yaml:"mapping"`
+	// Currency converts offers priced in another currency than asked.
+	Currency Currency `yaml:"currency"`
+}
+
+// Currency holds the exchange rates.
+type Currency struct {
+	// Rates is a file of euro reference rates in the European Central
+	// Bank's daily format (eurofxref-daily.xml or eurofxref.csv); empty:
+	// the sandbox's fixed table while the sandbox is enabled, otherwise no
+	// conversion (offers keep the vendor's currency).
+	Rates string `yaml:"rates"`
 }
 
 // Search bounds searches. Zero (unset) leaves a setting to the engine's
@@ -119,7 +135,7 @@ type Sandbox struct {
 // sandbox's vendors, where noted, the sandbox vendor's own.
 type Vendor struct {
 	Name string `yaml:"name"`
-	// Protocol is solo, bulk or session.
+	// Protocol is solo, bulk, session, amadeus, rapid or hotelbeds.
 	Protocol string `yaml:"protocol"`
 	// BaseURL is the vendor's API root, e.g. http://127.0.0.1:9090/solo;
 	// empty for the embedded sandbox.
@@ -175,7 +191,7 @@ type Vendor struct {
 }
 
 // Protocols lists the vendor protocols the service speaks.
-var Protocols = []string{"solo", "bulk", "session"}
+var Protocols = []string{"solo", "bulk", "session", "amadeus", "rapid", "hotelbeds"}
 
 // Default returns the embedded default: the sandbox in-process with its
 // three vendors, the archive under ./data, listening on 127.0.0.1:8080.
@@ -460,9 +476,9 @@ type credential struct{ key, value string }
 // credentials are the keys the vendor's protocol authenticates with.
 func (v Vendor) credentials() []credential {
 	switch v.Protocol {
-	case "solo":
+	case "solo", "amadeus":
 		return []credential{{"client_id", v.ClientID}, {"client_secret", v.ClientSecret}}
-	case "bulk":
+	case "bulk", "rapid", "hotelbeds":
 		return []credential{{"api_key", v.APIKey}, {"secret", v.Secret}}
 	case "session":
 		return []credential{{"user", v.User}, {"password", v.Password}}

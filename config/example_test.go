@@ -15,8 +15,15 @@ func TestExampleFileIsValid(t *testing.T) {
 	if !reflect.DeepEqual(c.Search, d.Search) || c.Archive != d.Archive || c.Sandbox != d.Sandbox || c.Listen != d.Listen || c.ShutdownGrace != d.ShutdownGrace {
 		t.Errorf("example differs from the defaults:\n%+v\n%+v", c, d)
 	}
-	if len(c.Vendors) != 3 || !reflect.DeepEqual([]string{c.Vendors[0].Protocol, c.Vendors[1].Protocol, c.Vendors[2].Protocol}, Protocols) {
-		t.Fatalf("vendors %+v", c.Vendors)
+	var protocols []string
+	for _, v := range c.Vendors {
+		protocols = append(protocols, v.Protocol)
+	}
+	if !reflect.DeepEqual(protocols, Protocols) {
+		t.Fatalf("the example's vendors are %v, want one of each protocol %v", protocols, Protocols)
+	}
+	if c.Mapping != d.Mapping || c.Currency != d.Currency {
+		t.Errorf("the example's mapping %q and currency %+v are not the defaults", c.Mapping, c.Currency)
 	}
 	// The first vendor documents every key: it pins none the engine
 	// defaults (concurrency is the sandbox vendor's capacity), and its

@@ -136,7 +136,7 @@ func TestProblemsNameKeyLineAndForm(t *testing.T) {
 				"line 4: vendors[0].base_url is required when the sandbox is not enabled",
 				"line 5: vendors[0].retry_budget must be between 0 and 1, not 1.5",
 				"line 6: vendors[0].burst must not be negative, not -1",
-				`line 7: vendors[1].protocol must be one of [solo bulk session], not "soap"`,
+				`line 7: vendors[1].protocol must be one of [solo bulk session amadeus rapid hotelbeds], not "soap"`,
 			}},
 		{name: "archive settings each named", n: 3,
 			yaml: "archive:\n  segment_bytes: 10\n  queue: -1\n  upload_timeout: 1ms\nvendors: [{protocol: solo}]\n",

@@ -217,17 +217,20 @@ func TestFloorAndCapacity(t *testing.T) {
 	for _, tt := range []struct {
 		n    int
 		want time.Duration
-	}{{10, 40 * time.Millisecond}, {100, 280 * time.Millisecond}, {1000, 2520 * time.Millisecond}} {
+	}{{10, 40 * time.Millisecond}, {100, 200 * time.Millisecond}, {1000, 1880 * time.Millisecond}} {
 		if got := sandbox.SearchFloor(cfg, tt.n, sandbox.Solo); got != tt.want {
 			t.Errorf("floor(%d) = %v, want %v", tt.n, got, tt.want)
 		}
 	}
-	// Solo: 16 calls per 40 ms = 400 hotels/s = 20 searches of 20 per second.
-	if c := Capacity(cfg, 20, sandbox.Solo); c < 19.9 || c > 20.1 {
-		t.Errorf("capacity %v, want 20", c)
+	// Solo carries 3 hotels in 4 (at least 750 of 1,000 consecutive
+	// ones, the floors above), and makes 16 calls per 40 ms = 400 calls/s:
+	// 2,000 hotels are 1,500 calls, 94 rounds, 3.76 s; 100 searches of 20
+	// in 3.76 s are 26.6 per second.
+	if c := Capacity(cfg, 20, sandbox.Solo); c < 26.5 || c > 26.7 {
+		t.Errorf("capacity %v, want 26.6", c)
 	}
-	if c := Capacity(compress(cfg, 4), 20, sandbox.Solo); c < 79.9 || c > 80.1 {
-		t.Errorf("compressed capacity %v, want 80", c)
+	if c := Capacity(compress(cfg, 4), 20, sandbox.Solo); c < 106.3 || c > 106.5 {
+		t.Errorf("compressed capacity %v, want 106.4", c)
 	}
 }
 
@@ -289,9 +292,11 @@ func TestEndToEnd(t *testing.T) {
 		if r.PeakVendorInflight[sandbox.Session] > int64(cfg.Vendors.Session.Concurrency) {
 			t.Errorf("%s %s: %d session calls at once", r.Scenario, r.Strategy, r.PeakVendorInflight[sandbox.Session])
 		}
-		// Single-hotel vendor: one call per hotel per search, whatever the strategy.
-		if got, want := r.VendorCalls[sandbox.Solo], int64(r.Hotels*r.Searches); got != want {
-			t.Errorf("%s %s %d: %d solo calls, want %d", r.Scenario, r.Strategy, r.Hotels, got, want)
+		// Single-hotel vendor: one call per hotel it carries per search,
+		// whatever the strategy.
+		lo, hi := int64(sandbox.CarriedAtLeast(sandbox.Solo, r.Hotels)*r.Searches), int64(r.Hotels*r.Searches)
+		if got := r.VendorCalls[sandbox.Solo]; got < lo || got > hi {
+			t.Errorf("%s %s %d: %d solo calls, want %d to %d", r.Scenario, r.Strategy, r.Hotels, got, lo, hi)
 		}
 	}
 

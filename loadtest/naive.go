@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hotelrates"
+	"hotelrates/sandbox"
 )
 
 // The two baselines live here: they talk to the same sandbox vendors
@@ -185,6 +186,19 @@ func (nv *naiveVendor) dropToken(c hotelrates.Credential) {
 	nv.mu.Unlock()
 }
 
+// carried returns the vendor's codes of the hotels it carries, by the
+// sandbox's own mapping: the baselines, like the engine, ask a vendor
+// only for those.
+func carried(vendor string, hotels []string) []string {
+	out := make([]string, 0, len(hotels))
+	for _, h := range hotels {
+		if c, ok := sandbox.VendorCode(vendor, h); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // sequentialSearch makes one vendor call after another: vendor by vendor,
 // each vendor's hotels in batches of its MaxBatch (one hotel per call for a
 // single-hotel vendor). A failed call does not stop it: the next batch
@@ -199,11 +213,12 @@ func (n *naive) sequentialSearch(ctx context.Context, req request) answer {
 			return answer{err: fmt.Errorf("unknown vendor %q", name)}
 		}
 		b := max(1, nv.info.MaxBatch)
-		for i := 0; i < len(req.hotels); i += b {
+		hotels := carried(name, req.hotels)
+		for i := 0; i < len(hotels); i += b {
 			if ctx.Err() != nil {
 				return answer{calls: calls, failed: failed + 1, partial: hard == 0, err: firstErrOr(firstErr, context.Cause(ctx))}
 			}
-			_, err := n.fetch(ctx, name, req.hotels[i:min(i+b, len(req.hotels))], req.stay)
+			_, err := n.fetch(ctx, name, hotels[i:min(i+b, len(hotels))], req.stay)
 			calls++
 			if err != nil {
 				failed++
@@ -227,14 +242,18 @@ func (n *naive) goroutinePerHotelSearch(ctx context.Context, req request) answer
 		err  error
 		late bool // failed after the search's deadline
 	}
-	results := make(chan res, len(req.hotels)*len(req.vendors))
+	asked := map[string][]string{}
+	total := 0
 	for _, name := range req.vendors {
 		if n.vendors[name] == nil {
 			return answer{err: fmt.Errorf("unknown vendor %q", name)}
 		}
+		asked[name] = carried(name, req.hotels)
+		total += len(asked[name])
 	}
+	results := make(chan res, total)
 	for _, name := range req.vendors {
-		for _, h := range req.hotels {
+		for _, h := range asked[name] {
 			go func() {
 				_, err := n.fetch(ctx, name, []string{h}, req.stay)
 				results <- res{err: err, late: err != nil && ctx.Err() != nil}

@@ -33,14 +33,30 @@ func Floor(v VendorConfig, n int) time.Duration {
 	return best
 }
 
-// SearchFloor returns the floor of a search of n hotels over the named
-// vendors: the slowest vendor's floor, since vendors are asked in parallel.
+// SearchFloor returns the floor of a search of n consecutive catalog
+// hotels over the named vendors: the slowest vendor's floor, since vendors
+// are asked in parallel, each for the hotels it carries (at least
+// CarriedAtLeast of them, wherever the n start).
 func SearchFloor(cfg Config, n int, vendors ...string) time.Duration {
 	var f time.Duration
 	for _, name := range vendors {
 		if v := cfg.Vendors.Get(name); v != nil {
-			f = max(f, Floor(*v, n))
+			f = max(f, Floor(*v, CarriedAtLeast(name, n)))
 		}
 	}
 	return f
+}
+
+// carryPeriod is how often a vendor leaves a hotel out of its catalog:
+// one hotel in every period (Carries).
+var carryPeriod = map[string]int{Solo: 4, Bulk: 3, Session: 5, Amadeus: 7, Rapid: 3, Hotelbeds: 4}
+
+// CarriedAtLeast returns how many of any n consecutive catalog hotels the
+// vendor carries, at the least: n less one in every period, rounded up.
+func CarriedAtLeast(vendor string, n int) int {
+	p, ok := carryPeriod[vendor]
+	if !ok || n <= 0 {
+		return max(0, n)
+	}
+	return n - (n+p-1)/p
 }

@@ -96,22 +96,38 @@ func ContractCurrency(hotelID string) string {
 }
 
 // Mapping is the sandbox's own hotel mapping as a hotelrates.HotelMapping
-// (VendorCode and HotelOf) for the sandbox vendors named in it; a nil or
-// empty Vendors means all six.
+// (VendorCode and HotelOf). Protocols maps each vendor name it covers to
+// the sandbox vendor it is (a configured vendor "solo-eu" may be the
+// sandbox's solo); nil covers the six under their own names.
 type Mapping struct {
-	Vendors []string
+	Protocols map[string]string
+}
+
+func (m Mapping) protocol(vendor string) (string, bool) {
+	if m.Protocols == nil {
+		return vendor, slices.Contains(VendorNames, vendor) || slices.Contains(SupplierNames, vendor)
+	}
+	p, ok := m.Protocols[vendor]
+	return p, ok
 }
 
 // Covers implements hotelrates.HotelMapping.
-func (m Mapping) Covers(vendor string) bool {
-	if len(m.Vendors) == 0 {
-		return slices.Contains(VendorNames, vendor) || slices.Contains(SupplierNames, vendor)
-	}
-	return slices.Contains(m.Vendors, vendor)
-}
+func (m Mapping) Covers(vendor string) bool { _, ok := m.protocol(vendor); return ok }
 
 // VendorCode implements hotelrates.HotelMapping.
-func (m Mapping) VendorCode(vendor, hotelID string) (string, bool) { return VendorCode(vendor, hotelID) }
+func (m Mapping) VendorCode(vendor, hotelID string) (string, bool) {
+	p, ok := m.protocol(vendor)
+	if !ok {
+		return "", false
+	}
+	return VendorCode(p, hotelID)
+}
 
 // HotelID implements hotelrates.HotelMapping.
-func (m Mapping) HotelID(vendor, code string) (string, bool) { return HotelOf(vendor, code) }
+func (m Mapping) HotelID(vendor, code string) (string, bool) {
+	p, ok := m.protocol(vendor)
+	if !ok {
+		return "", false
+	}
+	return HotelOf(p, code)
+}

@@ -133,11 +133,30 @@ func TestMappingCovers(t *testing.T) {
 	if !(Mapping{}).Covers(Amadeus) || !(Mapping{}).Covers(Solo) || (Mapping{}).Covers("x") {
 		t.Fatal("the default sandbox mapping covers the six vendors")
 	}
-	m := Mapping{Vendors: []string{Rapid}}
-	if m.Covers(Amadeus) || !m.Covers(Rapid) {
+	m := Mapping{Protocols: map[string]string{"rapid-eu": Rapid}}
+	if m.Covers(Amadeus) || m.Covers(Rapid) || !m.Covers("rapid-eu") {
 		t.Fatal("a restricted mapping covers only its vendors")
 	}
-	if c, ok := m.VendorCode(Rapid, "H00042"); !ok || c != "2000294" {
+	if c, ok := m.VendorCode("rapid-eu", "H00042"); !ok || c != "2000294" {
 		t.Fatalf("VendorCode = %q, %v", c, ok)
+	}
+}
+
+func TestCarriedAtLeast(t *testing.T) {
+	for _, v := range append(append([]string{}, VendorNames...), SupplierNames...) {
+		for _, n := range []int{1, 2, 7, 10, 50, 200, 1000} {
+			lo := CarriedAtLeast(v, n)
+			for from := 1; from <= 30; from++ {
+				got := 0
+				for _, id := range HotelIDs(from, from+n-1) {
+					if Carries(v, id) {
+						got++
+					}
+				}
+				if got < lo {
+					t.Fatalf("%s carries %d of %d hotels from %d, below the bound %d", v, got, n, from, lo)
+				}
+			}
+		}
 	}
 }

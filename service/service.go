@@ -118,6 +118,12 @@ func New(cfg config.Config, opts Options) (*Service, error) {
 	}
 	eopts := engineOptions(cfg.Search, vcs)
 	eopts.Recorder, eopts.Logger, eopts.Metrics = s.Archiver, log, engine.NewMetrics(s.Registry)
+	if eopts.Mapping, err = s.mapping(cfg); err != nil {
+		return nil, err
+	}
+	if eopts.Rates, err = s.rates(cfg); err != nil {
+		return nil, err
+	}
 	s.Engine, err = engine.New(eopts)
 	if err != nil {
 		return nil, err
