@@ -194,7 +194,7 @@ type Vendor struct {
 var Protocols = []string{"solo", "bulk", "session", "amadeus", "rapid", "hotelbeds"}
 
 // Default returns the embedded default: the sandbox in-process with its
-// three vendors, the archive under ./data, listening on 127.0.0.1:8080.
+// six vendors, the archive under ./data, listening on 127.0.0.1:8080.
 func Default() Config {
 	c := Config{
 		Sandbox: Sandbox{Enabled: true},
@@ -202,6 +202,9 @@ func Default() Config {
 			{Name: "solo", Protocol: "solo"},
 			{Name: "bulk", Protocol: "bulk"},
 			{Name: "session", Protocol: "session"},
+			{Name: "amadeus", Protocol: "amadeus"},
+			{Name: "rapid", Protocol: "rapid"},
+			{Name: "hotelbeds", Protocol: "hotelbeds"},
 		},
 	}
 	c.applyDefaults()

@@ -106,7 +106,7 @@ func TestDefaultIsValid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Vendors) != 3 || !c.Sandbox.Enabled || c.Archive.URL != "file://./data/archive" || c.Archive.SpoolDir != "./data/spool" {
+	if len(c.Vendors) != 6 || !c.Sandbox.Enabled || c.Archive.URL != "file://./data/archive" || c.Archive.SpoolDir != "./data/spool" {
 		t.Errorf("default %+v", c)
 	}
 }

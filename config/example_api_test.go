@@ -19,6 +19,9 @@ func ExampleDefault() {
 	// solo solo
 	// bulk bulk
 	// session session
+	// amadeus amadeus
+	// rapid rapid
+	// hotelbeds hotelbeds
 }
 
 // Parse YAML with a secret taken from the environment; what is left out

@@ -206,7 +206,9 @@ func (a *aggregator) result(cut string) hotelrates.Result {
 		if unanswered > 0 || end.IsZero() {
 			end = time.Now()
 		}
-		s.Elapsed = end.Sub(a.start)
+		if t.skipped == "" {
+			s.Elapsed = end.Sub(a.start)
+		}
 		res.Vendors = append(res.Vendors, s)
 	}
 	return res

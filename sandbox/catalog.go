@@ -34,6 +34,12 @@ var VendorNames = []string{Solo, Bulk, Session}
 // stable order.
 var SupplierNames = []string{Amadeus, Rapid, Hotelbeds}
 
+// AllVendorNames returns the six sandbox vendors: VendorNames, then
+// SupplierNames.
+func AllVendorNames() []string {
+	return append(append(make([]string, 0, 6), VendorNames...), SupplierNames...)
+}
+
 // FirstHotel and LastHotel bound the catalog: hotel ids are "H" and five
 // digits, H00001 to H20000.
 const (

@@ -218,7 +218,7 @@ func ParseConfig(b []byte) (Config, error) {
 
 // Validate checks every setting and names the first one out of range.
 func (c Config) Validate() error {
-	for _, name := range append(VendorNames[:len(VendorNames):len(VendorNames)], SupplierNames...) {
+	for _, name := range AllVendorNames() {
 		v := c.Vendors.Get(name)
 		p := "vendors." + name + "."
 		switch {

@@ -24,7 +24,10 @@ import (
 	"hotelrates/engine"
 	"hotelrates/httpapi"
 	"hotelrates/sandbox"
+	"hotelrates/vendors/amadeus"
 	"hotelrates/vendors/bulk"
+	"hotelrates/vendors/hotelbeds"
+	"hotelrates/vendors/rapid"
 	"hotelrates/vendors/session"
 	"hotelrates/vendors/solo"
 	"hotelrates/vendorsim"
@@ -244,6 +247,12 @@ func (s *Service) vendor(v *config.Vendor, simCfg sandbox.Config) (hotelrates.Ve
 		return bulk.New(bulk.Config{Name: v.Name, BaseURL: base, APIKey: v.APIKey, Secret: v.Secret, MaxBatch: v.MaxBatch}), conc, nil
 	case "session":
 		return session.New(session.Config{Name: v.Name, BaseURL: base, User: v.User, Password: v.Password, MaxBatch: v.MaxBatch, MaxSessions: conc}), conc, nil
+	case "amadeus":
+		return amadeus.New(amadeus.Config{Name: v.Name, BaseURL: base, ClientID: v.ClientID, ClientSecret: v.ClientSecret, MaxBatch: v.MaxBatch}), conc, nil
+	case "rapid":
+		return rapid.New(rapid.Config{Name: v.Name, BaseURL: base, APIKey: v.APIKey, Secret: v.Secret, MaxBatch: v.MaxBatch}), conc, nil
+	case "hotelbeds":
+		return hotelbeds.New(hotelbeds.Config{Name: v.Name, BaseURL: base, APIKey: v.APIKey, Secret: v.Secret, MaxBatch: v.MaxBatch}), conc, nil
 	}
 	return nil, 0, fmt.Errorf("vendor %s: unknown protocol %q", v.Name, v.Protocol)
 }

@@ -90,10 +90,22 @@ func TestEmbeddedDefault(t *testing.T) {
 	if !sum.Complete || sum.Hotels != len(hotels) || len(got) != len(hotels) {
 		t.Fatalf("summary %+v, %d hotels streamed", sum, len(got))
 	}
+	rates := sandbox.ExchangeRates()
 	for _, h := range got {
+		// Every vendor of the embedded default; the ones priced in another
+		// currency (Hotelbeds' contract currencies) converted.
 		var want []hotelrates.Offer
-		for _, v := range sandbox.VendorNames {
-			want = append(want, sandbox.Offers(v, h.HotelID, st)...)
+		for _, v := range sandbox.AllVendorNames() {
+			for _, o := range sandbox.Offers(v, h.HotelID, st) {
+				if o.Total.Currency != st.Currency {
+					conv, err := rates.Convert(o.Total, st.Currency)
+					if err != nil {
+						t.Fatal(err)
+					}
+					o.Original, o.Total, o.Converted = o.Total, conv, true
+				}
+				want = append(want, o)
+			}
 		}
 		if len(h.Offers) != len(want) {
 			t.Errorf("%s: %d offers, ground truth %d", h.HotelID, len(h.Offers), len(want))
@@ -101,7 +113,8 @@ func TestEmbeddedDefault(t *testing.T) {
 		}
 		for _, o := range h.Offers {
 			if !slices.ContainsFunc(want, func(w hotelrates.Offer) bool {
-				return w.Vendor == o.Vendor && w.Room == o.Room && w.Board == o.Board && w.Total == o.Total && w.Refundable == o.Refundable
+				return w.Vendor == o.Vendor && w.Room == o.Room && w.Board == o.Board && w.Total == o.Total && w.Refundable == o.Refundable &&
+					w.Converted == o.Converted && w.Original == o.Original && w.CancelDeadline.Equal(o.CancelDeadline)
 			}) {
 				t.Errorf("%s: offer %+v is not the sandbox's", h.HotelID, o)
 			}

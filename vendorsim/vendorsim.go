@@ -18,7 +18,10 @@ import (
 
 	"hotelrates"
 	"hotelrates/sandbox"
+	"hotelrates/vendors/amadeus"
 	"hotelrates/vendors/bulk"
+	"hotelrates/vendors/hotelbeds"
+	"hotelrates/vendors/rapid"
 	"hotelrates/vendors/session"
 	"hotelrates/vendors/solo"
 )
@@ -45,11 +48,14 @@ func New(cfg sandbox.Config) (*Sim, error) {
 	s := &Sim{cfg: cfg, backends: map[string]*sandbox.Backend{}, done: make(chan struct{})}
 	mux := http.NewServeMux()
 	handlers := map[string]func(*sandbox.Backend) http.Handler{
-		sandbox.Solo:    solo.Handler,
-		sandbox.Bulk:    bulk.Handler,
-		sandbox.Session: session.Handler,
+		sandbox.Solo:      solo.Handler,
+		sandbox.Bulk:      bulk.Handler,
+		sandbox.Session:   session.Handler,
+		sandbox.Amadeus:   amadeus.Handler,
+		sandbox.Rapid:     rapid.Handler,
+		sandbox.Hotelbeds: hotelbeds.Handler,
 	}
-	for _, name := range sandbox.VendorNames {
+	for _, name := range sandbox.AllVendorNames() {
 		b := sandbox.NewBackend(name, *cfg.Vendors.Get(name), cfg.Seed, s.done)
 		s.backends[name] = b
 		mux.Handle("/"+name+"/", b.Count(http.StripPrefix("/"+name, handlers[name](b))))
@@ -62,7 +68,7 @@ func New(cfg sandbox.Config) (*Sim, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"vendors": sandbox.VendorNames, "stats": "/_sandbox/stats", "docs": "docs/sandbox.md"})
+		writeJSON(w, http.StatusOK, map[string]any{"vendors": sandbox.AllVendorNames(), "stats": "/_sandbox/stats", "docs": "docs/sandbox.md"})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{"code": "not_found", "message": "no sandbox vendor at " + r.URL.Path}})
@@ -172,6 +178,19 @@ func Clients(baseURL string, cfg sandbox.Config) []hotelrates.Vendor {
 		solo.New(solo.Config{Name: sandbox.Solo, BaseURL: baseURL + "/solo", ClientID: v.Solo.Credentials.ClientID, ClientSecret: v.Solo.Credentials.ClientSecret}),
 		bulk.New(bulk.Config{Name: sandbox.Bulk, BaseURL: baseURL + "/bulk", APIKey: v.Bulk.Credentials.APIKey, Secret: v.Bulk.Credentials.Secret, MaxBatch: v.Bulk.MaxBatch}),
 		session.New(session.Config{Name: sandbox.Session, BaseURL: baseURL + "/session", User: v.Session.Credentials.User, Password: v.Session.Credentials.Password, MaxBatch: v.Session.MaxBatch, MaxSessions: v.Session.Concurrency}),
+	}
+}
+
+// SupplierClients returns client adapters for the three sandbox suppliers
+// (imitations of Amadeus, Expedia Rapid and Hotelbeds) at baseURL, with the
+// credentials of cfg. They know hotels by the suppliers' codes: search
+// them through an engine with sandbox.Mapping.
+func SupplierClients(baseURL string, cfg sandbox.Config) []hotelrates.Vendor {
+	v := cfg.Vendors
+	return []hotelrates.Vendor{
+		amadeus.New(amadeus.Config{Name: sandbox.Amadeus, BaseURL: baseURL + "/amadeus", ClientID: v.Amadeus.Credentials.ClientID, ClientSecret: v.Amadeus.Credentials.ClientSecret, MaxBatch: v.Amadeus.MaxBatch}),
+		rapid.New(rapid.Config{Name: sandbox.Rapid, BaseURL: baseURL + "/rapid", APIKey: v.Rapid.Credentials.APIKey, Secret: v.Rapid.Credentials.Secret, MaxBatch: v.Rapid.MaxBatch}),
+		hotelbeds.New(hotelbeds.Config{Name: sandbox.Hotelbeds, BaseURL: baseURL + "/hotelbeds", APIKey: v.Hotelbeds.Credentials.APIKey, Secret: v.Hotelbeds.Credentials.Secret, MaxBatch: v.Hotelbeds.MaxBatch}),
 	}
 }
 

@@ -27,6 +27,7 @@ func runSearch(ctx context.Context, args []string, getenv func(string) string, l
 	checkIn := fs.String("check-in", time.Now().AddDate(0, 1, 0).Format(hotelrates.DateLayout), "check-in date YYYY-MM-DD")
 	nights := fs.Int("nights", 2, "nights")
 	adults := fs.Int("adults", 2, "adults")
+	children := fs.String("children", "", "children's ages, comma-separated (e.g. 9,4)")
 	rooms := fs.Int("rooms", 1, "rooms")
 	currency := fs.String("currency", "USD", "currency: USD, EUR or GBP")
 	vendors := fs.String("vendors", "", "comma-separated vendor subset (default: all)")
@@ -48,6 +49,15 @@ func runSearch(ctx context.Context, args []string, getenv func(string) string, l
 	}
 	if *vendors != "" {
 		req.Vendors = strings.Split(*vendors, ",")
+	}
+	if *children != "" {
+		for _, a := range strings.Split(*children, ",") {
+			age, err := strconv.Atoi(strings.TrimSpace(a))
+			if err != nil {
+				return fmt.Errorf("--children: %q is not an age", a)
+			}
+			req.Children = append(req.Children, age)
+		}
 	}
 	if *timeout > 0 {
 		ms := timeout.Milliseconds()
