@@ -2,12 +2,14 @@ package engine
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -132,7 +134,27 @@ func (b *recordingBody) Close() error {
 
 func (b *recordingBody) done() {
 	b.once.Do(func() {
-		b.ex.ResponseBody = b.buf.String()
+		b.ex.ResponseBody = b.t.decoded(b.ex.ResponseHeader, b.buf.Bytes())
 		b.t.finish(b.ctx, b.ex, b.seen)
 	})
+}
+
+// decoded returns a response body as the record keeps it: decompressed
+// when the vendor sent it gzipped to a client that asked for gzip itself
+// (Go's transport decompresses only what it asked for), so that it can be
+// redacted and read; at most maxBody bytes. Of a broken gzip stream it
+// keeps what decompressed, or the raw bytes when nothing did.
+func (t *recordingTransport) decoded(h http.Header, body []byte) string {
+	if len(body) == 0 || !strings.EqualFold(strings.TrimSpace(h.Get("Content-Encoding")), "gzip") {
+		return string(body)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return string(body)
+	}
+	out, _ := io.ReadAll(io.LimitReader(zr, int64(t.maxBody)))
+	if len(out) == 0 {
+		return string(body)
+	}
+	return string(out)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -83,6 +84,57 @@ func TestRecordingTransportSendsWholeBodies(t *testing.T) {
 			}
 			if !strings.HasPrefix(ex.RequestBody, `{"d":"xxxx`) {
 				t.Error("recorded body is not the request's")
+			}
+		})
+	}
+}
+
+// A gzip answer to a client that asked for gzip itself is archived
+// decompressed, so its secrets are redacted by name like any JSON; a
+// truncated gzip stream keeps what decompressed.
+func TestRecordingTransportDecompressesGzipBodies(t *testing.T) {
+	answer := `{"session_token":"tok-abcdef123456","hotels":[{"code":1126}]}`
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write([]byte(answer))
+	zw.Close()
+	tests := []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"whole", zipped.Bytes(), `{"session_token":"[REDACTED]","hotels":[{"code":1126}]}`},
+		{"truncated", zipped.Bytes()[:zipped.Len()-12], ""}, // what decompressed, without the secret's value
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Encoding", "gzip")
+				w.Write(tt.body)
+			}))
+			defer srv.Close()
+			rec := &seen{}
+			c := &http.Client{Transport: newRecordingTransport(srv.Client().Transport, "v", rec, nil)}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.ReadAll(resp.Body)
+			resp.Body.Close()
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.exs) != 1 {
+				t.Fatalf("%d records", len(rec.exs))
+			}
+			got := rec.exs[0].ResponseBody
+			if tt.want != "" && got != tt.want {
+				t.Errorf("archived %q, want %q", got, tt.want)
+			}
+			if strings.Contains(got, "tok-abcdef123456") || strings.ContainsRune(got, 0x1f) {
+				t.Errorf("archived %q: a secret or compressed bytes", got)
 			}
 		})
 	}
