@@ -1,6 +1,9 @@
 package hotelrates
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Searcher answers hotel rate searches: the service the HTTP API serves
 // from. Package engine implements it.
@@ -44,6 +47,10 @@ type VendorState struct {
 	RateLimit        float64 `json:"rate_limit,omitempty"`
 	// Paused is true while the vendor's Retry-After holds calls back.
 	Paused bool `json:"paused"`
+	// QuotaExhaustedUntil, when set, is when the account's used-up quota
+	// is renewed: until then the vendor is paused and its work fails at
+	// once.
+	QuotaExhaustedUntil time.Time `json:"quota_exhausted_until,omitzero"`
 	// Breaker is the circuit breaker's state: closed, open or half-open.
 	Breaker string `json:"breaker"`
 	// Retries made, retries the budget refused, and the budget left (in

@@ -41,6 +41,12 @@ type gate struct {
 	lastCut     time.Time
 	srtt        time.Duration
 	classes     map[int]*rttClass
+	// The vendor's published budget (hotelrates.ReportRateLimit): at most
+	// budgetLeft more calls before budgetUntil, spaced budgetEvery apart.
+	budgetLeft  int
+	budgetUntil time.Time
+	budgetEvery time.Duration
+	budgetLast  time.Time
 }
 
 // rttClass tracks the latency of calls of one batch-size class.
@@ -79,6 +85,14 @@ func (g *gate) ready(now time.Time) (ok bool, at time.Time) {
 	if g.inflight >= int(g.limit) {
 		return false, time.Time{}
 	}
+	if now.Before(g.budgetUntil) {
+		if g.budgetLeft <= 0 {
+			return false, g.budgetUntil
+		}
+		if at := g.budgetLast.Add(g.budgetEvery); now.Before(at) {
+			return false, at
+		}
+	}
 	if g.rps != nil {
 		if tokens := g.rps.TokensAt(now); tokens < 1 {
 			wait := time.Duration((1 - tokens) / float64(g.rps.Limit()) * float64(time.Second))
@@ -92,6 +106,10 @@ func (g *gate) ready(now time.Time) (ok bool, at time.Time) {
 func (g *gate) start(now time.Time) {
 	g.inflight++
 	g.peak = max(g.peak, g.inflight)
+	if now.Before(g.budgetUntil) {
+		g.budgetLeft--
+		g.budgetLast = now
+	}
 	if g.rps != nil {
 		g.rps.AllowN(now, 1)
 	}
@@ -164,6 +182,23 @@ func (g *gate) cut(now time.Time, f float64) {
 func (g *gate) pause(now time.Time, d time.Duration) {
 	if until := now.Add(d); until.After(g.pausedUntil) {
 		g.pausedUntil = until
+	}
+}
+
+// budget takes the vendor's word that remaining more calls may start
+// before reset from now: the calls still in flight count against it, and
+// the rest are spread evenly over the time left, so the vendor's own limit
+// is not reached and answered with 429s. A budget the vendor renews (a
+// later reset, or more remaining) replaces the old one.
+func (g *gate) budget(now time.Time, remaining int, reset time.Duration) {
+	if reset <= 0 {
+		return
+	}
+	left := remaining - g.inflight
+	g.budgetLeft, g.budgetUntil = max(0, left), now.Add(reset)
+	g.budgetEvery = 0
+	if left > 0 {
+		g.budgetEvery = reset / time.Duration(left+1)
 	}
 }
 

@@ -120,7 +120,8 @@ type attempt struct {
 	searches string // the members' search ids, for the archive
 	hedge    bool
 	started  time.Time
-	done     func(error) // the breaker's verdict
+	done     func(error)           // the breaker's verdict
+	report   hotelrates.CallReport // what the vendor's answer said of its limits (the loader's, during the call)
 }
 
 // giveUp cancels the attempt for the queue's own reasons (a hedge that
@@ -136,9 +137,10 @@ type attemptResult struct {
 	a        *attempt
 	offers   []hotelrates.HotelOffers
 	err      error
-	sent     bool          // the call went to the vendor
-	rtt      time.Duration // of the call, when sent
-	timedOut bool          // the call timeout ended it, not the queue
+	sent     bool                 // the call went to the vendor
+	rtt      time.Duration        // of the call, when sent
+	timedOut bool                 // the call timeout ended it, not the queue
+	limit    hotelrates.RateLimit // the vendor's published budget, if it said
 }
 
 // jobResult is what one member learns from a job.

@@ -102,7 +102,7 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 		p.tokens.release(cred, false)
 		return attemptResult{a: a, err: errNotSent}
 	}
-	cctx := hotelrates.ContextWithCall(a.ctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates})
+	cctx := hotelrates.ContextWithCall(a.ctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates, Report: &a.report})
 	start := time.Now()
 	offers, err := p.fetch(cctx, cred, hotelrates.Query{Stay: j.stay, HotelIDs: p.tr.codes(j.hotels)})
 	rtt := time.Since(start)
@@ -118,7 +118,7 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 		// refresh.
 		p.tokens.invalidate(cred)
 	}
-	return attemptResult{a: a, offers: offers, err: err, sent: true, rtt: rtt, timedOut: timedOut}
+	return attemptResult{a: a, offers: offers, err: err, sent: true, rtt: rtt, timedOut: timedOut, limit: a.report.RateLimit}
 }
 
 // errPanicked is the cause of a call whose vendor adapter panicked.

@@ -43,6 +43,9 @@ type vendorQueue struct {
 	name      string
 	info      hotelrates.VendorInfo
 	cfg       VendorConfig
+	// quotaUntil is when the account's used-up quota is renewed: until
+	// then no call goes out and work for the vendor fails at once.
+	quotaUntil time.Time
 	log       *slog.Logger
 	m         *vendorMetrics
 	noSharing bool
@@ -285,6 +288,12 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 			q.dead--
 			continue
 		}
+		if now.Before(q.quotaUntil) {
+			heap.Pop(&q.heap)
+			q.finish(j, nil, &hotelrates.VendorError{Vendor: q.name, Kind: hotelrates.ErrQuota, RetryAfter: q.quotaUntil.Sub(now),
+				Err: fmt.Errorf("the account's quota is used up; calls are paused until %s", q.quotaUntil.UTC().Format(time.RFC3339))})
+			continue
+		}
 		if !q.latestDeadline(j).After(now) {
 			q.expire(now)
 			continue
@@ -475,6 +484,9 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 		}
 	}
 	q.gate.done(now, r.rtt, len(j.hotels), oc)
+	if rl := r.limit; rl.Known {
+		q.gate.budget(now, rl.Remaining, rl.Reset)
+	}
 	q.m.inflight.Set(float64(q.gate.inflight))
 	q.m.limit.Set(q.gate.limit)
 	if r.err != nil && (!r.sent || abandoned) {
@@ -533,6 +545,17 @@ func (q *vendorQueue) signal(r attemptResult, abandoned bool, now time.Time) cal
 	if ve, ok := errors.AsType[*hotelrates.VendorError](r.err); ok {
 		if ve.Kind == hotelrates.ErrThrottled {
 			q.m.throttled.Inc()
+		}
+		if ve.Kind == hotelrates.ErrQuota {
+			// The account's quota is used up: nothing goes to the vendor
+			// until it is renewed, and work for it fails at once (pump).
+			until := now.Add(max(ve.RetryAfter, time.Second))
+			if until.After(q.quotaUntil) {
+				q.quotaUntil = until
+				q.log.Warn("vendor quota exhausted; calls paused", "vendor", q.name, "until", until.UTC().Format(time.RFC3339))
+			}
+			q.gate.pause(now, until.Sub(now))
+			return outcomeNone
 		}
 		if ve.Kind == hotelrates.ErrThrottled || ve.Status == 503 {
 			if ve.RetryAfter > 0 {
@@ -1125,6 +1148,9 @@ func (q *vendorQueue) state(now time.Time) hotelrates.VendorState {
 	hedged, won := q.lat.stats()
 	s.Workers, s.Queued, s.InFlight, s.PeakInFlight = int64(q.workers), int64(q.queued()), int64(q.gate.inflight), int64(q.gate.peak)
 	s.ConcurrencyLimit, s.Paused = q.gate.limit, q.gate.paused(now)
+	if now.Before(q.quotaUntil) {
+		s.QuotaExhaustedUntil = q.quotaUntil.UTC()
+	}
 	s.Retries, s.RetriesDenied, s.RetryBudget = retries, denied, math.Round(tokens*100)/100
 	s.Hedges, s.HedgesWon = hedged, won
 	s.LatencyMS = float64(q.gate.latency().Microseconds()) / 1000
