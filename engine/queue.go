@@ -40,15 +40,15 @@ import (
 // a call (pause, rate limit, adaptive concurrency) and the breaker is
 // closed, so loaders never wait for the vendor's limits themselves.
 type vendorQueue struct {
-	name      string
-	info      hotelrates.VendorInfo
-	cfg       VendorConfig
+	name string
+	info hotelrates.VendorInfo
+	cfg  VendorConfig
 	// quotaUntil is when the account's used-up quota is renewed: until
 	// then no call goes out and work for the vendor fails at once.
 	quotaUntil time.Time
-	log       *slog.Logger
-	m         *vendorMetrics
-	noSharing bool
+	log        *slog.Logger
+	m          *vendorMetrics
+	noSharing  bool
 
 	plans   chan *planReq
 	commits chan uint64

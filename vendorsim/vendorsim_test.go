@@ -44,7 +44,7 @@ func TestStatsResetAndRouting(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := getStats(t, sim.URL())
-	if len(s) != 3 || s["bulk"].Requests != 1 || s["bulk"].RateCalls != 1 || s["bulk"].Hotels != 30 || s["bulk"].Status["200"] != 1 || s["solo"].Requests != 0 {
+	if len(s) != 6 || s["bulk"].Requests != 1 || s["bulk"].RateCalls != 1 || s["bulk"].Hotels != 30 || s["bulk"].Status["200"] != 1 || s["solo"].Requests != 0 {
 		t.Errorf("stats %+v", s)
 	}
 	for _, tt := range []struct {
