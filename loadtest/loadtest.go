@@ -552,7 +552,7 @@ func runStep(ctx context.Context, e *env, sc Scenario, strategy string, s search
 // requests-per-second limit multiplied by f: the same vendors with time
 // running f times faster, for quick runs.
 func compress(cfg sandbox.Config, f int) sandbox.Config {
-	for _, name := range sandbox.VendorNames {
+	for _, name := range sandbox.AllVendorNames() {
 		v := cfg.Vendors.Get(name)
 		v.Latency.Base /= time.Duration(f)
 		v.Latency.PerHotel /= time.Duration(f)
@@ -563,7 +563,7 @@ func compress(cfg sandbox.Config, f int) sandbox.Config {
 
 // fixed returns cfg without jitter or faults, so the floor is exact.
 func fixed(cfg sandbox.Config) sandbox.Config {
-	for _, name := range sandbox.VendorNames {
+	for _, name := range sandbox.AllVendorNames() {
 		v := cfg.Vendors.Get(name)
 		v.Latency.Jitter = "none"
 		delay := v.Faults.SlowBodyDelay
@@ -626,8 +626,8 @@ func DefaultScenarios(quick bool) []Scenario {
 	}
 	mixed := Scenario{
 		Name:    Mixed,
-		Title:   "one search at a time of N hotels across all three vendors",
-		Sandbox: fast, Vendors: sandbox.VendorNames, Timeout: 60 * time.Second,
+		Title:   "one search at a time of N hotels across all six vendors (each asked for the hotels it carries)",
+		Sandbox: fast, Vendors: sandbox.AllVendorNames(), Timeout: 60 * time.Second,
 		Steps: perStrategy(mixedSizes, pick(3, 5), pick(1, 3)),
 	}
 	crowd := Scenario{

@@ -88,11 +88,11 @@ func TestVendorsimReadyFastAndLogsURLsAndCredentials(t *testing.T) {
 	var stats map[string]sandbox.VendorStats
 	json.NewDecoder(resp.Body).Decode(&stats)
 	resp.Body.Close()
-	if len(stats) != 3 {
+	if len(stats) != 6 {
 		t.Errorf("stats %v", stats)
 	}
 	logs := r.errs.String()
-	for _, want := range []string{url + "/solo", url + "/bulk", url + "/session", sandbox.DemoSoloClientID, sandbox.DemoSoloClientSecret, sandbox.DemoBulkAPIKey, sandbox.DemoSessionUser} {
+	for _, want := range []string{url + "/solo", url + "/bulk", url + "/session", url + "/amadeus", url + "/rapid", url + "/hotelbeds", sandbox.DemoSoloClientID, sandbox.DemoAmadeusClientID, sandbox.DemoSoloClientSecret, sandbox.DemoBulkAPIKey, sandbox.DemoSessionUser} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q", want)
 		}
@@ -105,7 +105,7 @@ func TestVendorsimReadyFastAndLogsURLsAndCredentials(t *testing.T) {
 	cfgPath := filepath.Join(dir, "sandbox.yaml")
 	os.WriteFile(cfgPath, []byte("vendors:\n  bulk:\n    credentials: {api_key: my-key, secret: my-private-secret}\n"), 0o600)
 	r2 := start(t, "vendorsim", "--addr", "127.0.0.1:0", "--config", cfgPath)
-	waitFor(t, r2.errs, regexp.MustCompile(`name=(session)`), 5*time.Second)
+	waitFor(t, r2.errs, regexp.MustCompile(`name=(hotelbeds)`), 5*time.Second)
 	if err := r2.stop(t); err != nil {
 		t.Error(err)
 	}

@@ -35,6 +35,12 @@ func runVendorsim(ctx context.Context, args []string, log *slog.Logger, stdout, 
 		"api_key", v.Bulk.Credentials.APIKey, "secret", demoOnly(v.Bulk.Credentials.Secret, sandbox.DemoBulkSecret))
 	log.Info("vendor", "name", sandbox.Session, "url", sim.VendorURL(sandbox.Session), "auth", "login sessions",
 		"user", v.Session.Credentials.User, "password", demoOnly(v.Session.Credentials.Password, sandbox.DemoSessionPassword))
+	log.Info("vendor", "name", sandbox.Amadeus, "url", sim.VendorURL(sandbox.Amadeus), "auth", "oauth2 client credentials (Amadeus Hotel Search v3)",
+		"client_id", v.Amadeus.Credentials.ClientID, "client_secret", demoOnly(v.Amadeus.Credentials.ClientSecret, sandbox.DemoAmadeusClientSecret))
+	log.Info("vendor", "name", sandbox.Rapid, "url", sim.VendorURL(sandbox.Rapid), "auth", "signed requests (Expedia Rapid)",
+		"api_key", v.Rapid.Credentials.APIKey, "secret", demoOnly(v.Rapid.Credentials.Secret, sandbox.DemoRapidSecret))
+	log.Info("vendor", "name", sandbox.Hotelbeds, "url", sim.VendorURL(sandbox.Hotelbeds), "auth", "signed requests (Hotelbeds APItude)",
+		"api_key", v.Hotelbeds.Credentials.APIKey, "secret", demoOnly(v.Hotelbeds.Credentials.Secret, sandbox.DemoHotelbedsSecret))
 	<-ctx.Done()
 	log.Info("vendor sandbox stopping")
 	return sim.Close()
