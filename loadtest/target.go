@@ -385,7 +385,7 @@ func (e *env) goroutineBound(before, searches int) int {
 }
 
 // serviceYAML is the embedded service's configuration for a scenario: the
-// three sandbox vendors, with the engine's rate limit set to each vendor's
+// six sandbox vendors, with the engine's rate limit set to each vendor's
 // published requests-per-second limit, as an operator would configure it
 // from the vendor's contract, and the engine's burst at half the vendor's.
 // With the vendor's whole burst, the engine's bucket and the vendor's run
@@ -399,13 +399,17 @@ func serviceYAML(dataDir string, sb sandbox.Config, defaultTimeout time.Duration
 	fmt.Fprintf(&b, "data_dir: %q\nsandbox:\n  enabled: true\n  addr: \"127.0.0.1:0\"\n", dataDir)
 	fmt.Fprintf(&b, "search:\n  default_timeout: %s\n  max_timeout: %s\n  share_calls: %v\n", defaultTimeout, max(2*time.Minute, defaultTimeout), !plain)
 	b.WriteString("vendors:\n")
-	for _, name := range sandbox.VendorNames {
+	for _, name := range sandbox.AllVendorNames() {
 		fmt.Fprintf(&b, "  - name: %s\n    protocol: %s\n", name, name)
 		if plain {
 			b.WriteString("    cache_ttl: 0s\n")
 		}
 		if v := sb.Vendors.Get(name); v.RPS > 0 {
-			fmt.Fprintf(&b, "    rate_limit: %g\n    burst: %d\n", v.RPS, max(1, v.Burst/2))
+			rps := v.RPS
+			if v.Burst <= 1 {
+				rps *= 0.8 // no burst to absorb jitter (Amadeus: one call per 100 ms): well under the contract
+			}
+			fmt.Fprintf(&b, "    rate_limit: %g\n    burst: %d\n", rps, max(1, v.Burst/2))
 		}
 	}
 	return []byte(b.String())
@@ -436,7 +440,7 @@ func startEmbedded(sb sandbox.Config, timeout time.Duration, direct, plain bool,
 		svc.Close(ctx)
 	})
 	e.stats = localStats{svc.Sim}
-	e.adapters = vendorsim.Clients(svc.Sim.URL(), sb)
+	e.adapters = append(vendorsim.Clients(svc.Sim.URL(), sb), vendorsim.SupplierClients(svc.Sim.URL(), sb)...)
 	e.eng, e.direct = svc.Engine, direct
 	if direct {
 		e.workers = directWorkers{svc.Engine}
@@ -476,7 +480,7 @@ func startRemote(serverURL, sandboxURL string, sb sandbox.Config) *env {
 	w := newHTTPWorkers(serverURL)
 	return &env{
 		workers:    w,
-		adapters:   vendorsim.Clients(sandboxURL, sb),
+		adapters:   append(vendorsim.Clients(sandboxURL, sb), vendorsim.SupplierClients(sandboxURL, sb)...),
 		stats:      remoteStats{base: sandboxURL, hc: hc},
 		metricsURL: serverURL + "/metrics",
 		hc:         hc,

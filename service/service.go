@@ -236,8 +236,13 @@ func (s *Service) vendor(v *config.Vendor, simCfg sandbox.Config) (hotelrates.Ve
 			v.MaxBatch = sim.MaxBatch
 		}
 		if v.RateLimit == 0 && sim.RPS > 0 {
-			// Stay under the vendor's limit with headroom for jitter.
+			// Stay under the vendor's limit with headroom for jitter; a
+			// vendor without a burst (Amadeus: one call per 100 ms) needs
+			// more, since calls arrive up to a few ms off their spacing.
 			v.RateLimit, v.Burst = sim.RPS*0.9, max(1, sim.Burst/2)
+			if sim.Burst <= 1 {
+				v.RateLimit = sim.RPS * 0.8
+			}
 		}
 	}
 	switch v.Protocol {
