@@ -33,7 +33,46 @@ func fastSandbox() *sandbox.Config {
 	c.Vendors.Bulk.Latency.Base = 5 * time.Millisecond
 	c.Vendors.Bulk.RPS, c.Vendors.Bulk.Burst = 1000, 1000
 	c.Vendors.Session.Latency.Base = 3 * time.Millisecond
+	for _, v := range []*sandbox.VendorConfig{&c.Vendors.Amadeus, &c.Vendors.Rapid, &c.Vendors.Hotelbeds} {
+		v.Latency.Base, v.Latency.PerHotel, v.RPS, v.Burst = 3*time.Millisecond, 0, 1000, 1000
+	}
 	return &c
+}
+
+// checkGroundTruth checks that every hotel's offers are the sandbox's
+// ground truth for st from the vendors named, those priced in another
+// currency (Hotelbeds' contract currencies) converted at the sandbox's
+// rates.
+func checkGroundTruth(t *testing.T, got []httpapi.Hotel, st hotelrates.Stay, vendors []string) {
+	t.Helper()
+	rates := sandbox.ExchangeRates()
+	for _, h := range got {
+		var want []hotelrates.Offer
+		for _, v := range vendors {
+			for _, o := range sandbox.Offers(v, h.HotelID, st) {
+				if o.Total.Currency != st.Currency {
+					conv, err := rates.Convert(o.Total, st.Currency)
+					if err != nil {
+						t.Fatal(err)
+					}
+					o.Original, o.Total, o.Converted = o.Total, conv, true
+				}
+				want = append(want, o)
+			}
+		}
+		if len(h.Offers) != len(want) {
+			t.Errorf("%s: %d offers, ground truth %d", h.HotelID, len(h.Offers), len(want))
+			continue
+		}
+		for _, o := range h.Offers {
+			if !slices.ContainsFunc(want, func(w hotelrates.Offer) bool {
+				return w.Vendor == o.Vendor && w.Room == o.Room && w.Board == o.Board && w.Total == o.Total && w.Refundable == o.Refundable &&
+					w.Converted == o.Converted && w.Original == o.Original && w.CancelDeadline.Equal(o.CancelDeadline)
+			}) {
+				t.Errorf("%s: offer %+v is not the sandbox's", h.HotelID, o)
+			}
+		}
+	}
 }
 
 // testConfig is the embedded default with its data in dir.
@@ -90,36 +129,26 @@ func TestEmbeddedDefault(t *testing.T) {
 	if !sum.Complete || sum.Hotels != len(hotels) || len(got) != len(hotels) {
 		t.Fatalf("summary %+v, %d hotels streamed", sum, len(got))
 	}
-	rates := sandbox.ExchangeRates()
-	for _, h := range got {
-		// Every vendor of the embedded default; the ones priced in another
-		// currency (Hotelbeds' contract currencies) converted.
-		var want []hotelrates.Offer
-		for _, v := range sandbox.AllVendorNames() {
-			for _, o := range sandbox.Offers(v, h.HotelID, st) {
-				if o.Total.Currency != st.Currency {
-					conv, err := rates.Convert(o.Total, st.Currency)
-					if err != nil {
-						t.Fatal(err)
-					}
-					o.Original, o.Total, o.Converted = o.Total, conv, true
-				}
-				want = append(want, o)
-			}
-		}
-		if len(h.Offers) != len(want) {
-			t.Errorf("%s: %d offers, ground truth %d", h.HotelID, len(h.Offers), len(want))
-			continue
-		}
-		for _, o := range h.Offers {
-			if !slices.ContainsFunc(want, func(w hotelrates.Offer) bool {
-				return w.Vendor == o.Vendor && w.Room == o.Room && w.Board == o.Board && w.Total == o.Total && w.Refundable == o.Refundable &&
-					w.Converted == o.Converted && w.Original == o.Original && w.CancelDeadline.Equal(o.CancelDeadline)
-			}) {
-				t.Errorf("%s: offer %+v is not the sandbox's", h.HotelID, o)
-			}
+	checkGroundTruth(t, got, st, sandbox.AllVendorNames())
+
+	// With children: the suppliers price them, the sandbox's own vendors
+	// cannot and are skipped, saying so.
+	kids := st
+	kids.Children = []int{9, 1}
+	got = got[:0]
+	sum, err = c.Stream(context.Background(), httpapi.SearchRequest{HotelIDs: hotels, CheckIn: "2027-05-01", CheckOut: "2027-05-04", Currency: "GBP", Children: kids.Children}, func(h httpapi.Hotel) {
+		got = append(got, h)
+	})
+	if err != nil || !sum.Complete || len(got) != len(hotels) {
+		t.Fatalf("children: %v, summary %+v, %d hotels", err, sum, len(got))
+	}
+	for _, v := range sum.Vendors {
+		skipped := slices.Contains(sandbox.VendorNames, v.Vendor)
+		if (v.Status == string(hotelrates.StatusSkipped)) != skipped {
+			t.Errorf("children: vendor %s: %+v", v.Vendor, v)
 		}
 	}
+	checkGroundTruth(t, got, kids, sandbox.SupplierNames)
 
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
