@@ -116,6 +116,15 @@ type SessionCloser interface {
 	CloseSession(ctx context.Context, hc *http.Client, cred Credential) error
 }
 
+// StayChecker is implemented by vendors that cannot price every stay the
+// engine accepts (more rooms or nights than their API takes, adults that
+// do not spread evenly over rooms). The engine asks before a search: a
+// vendor whose CanPrice returns an error is not asked, and its status is
+// skipped, with the error as the reason.
+type StayChecker interface {
+	CanPrice(Stay) error
+}
+
 // SecretHolder is implemented by vendors whose configuration holds secrets
 // (client secrets, API keys, passwords). The archive removes every
 // occurrence of them from the records it writes.

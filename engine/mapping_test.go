@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -163,6 +164,37 @@ func TestChildrenSkipVendorsThatCannotPriceThem(t *testing.T) {
 					t.Errorf("kids: %+v", s)
 				}
 			}
+		}
+	})
+}
+
+// pickyVendor cannot price stays of more than one room.
+type pickyVendor struct{ codedVendor }
+
+func (v *pickyVendor) CanPrice(s hotelrates.Stay) error {
+	if s.Rooms > 1 {
+		return errors.New("one room per call only")
+	}
+	return nil
+}
+
+// TestStayCheckerSkipsVendorsThatCannotPriceTheStay: a vendor that says it
+// cannot price the stay is not asked, and its status says why.
+func TestStayCheckerSkipsVendorsThatCannotPriceTheStay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		picky := &pickyVendor{codedVendor{info: hotelrates.VendorInfo{Name: "picky", MaxBatch: 10}}}
+		e := newCodedEngine(t, engine.Options{}, picky)
+		st := instantStay
+		st.Adults, st.Rooms = 4, 2
+		res, err := e.Search(t.Context(), hotelrates.Search{HotelIDs: []string{"H1"}, Stay: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := res.Vendors[0]; s.Status != hotelrates.StatusSkipped || !strings.Contains(s.Error, "one room per call only") || len(picky.asked()) != 0 {
+			t.Errorf("status %+v, asked %v", s, picky.asked())
+		}
+		if res, err = e.Search(t.Context(), hotelrates.Search{HotelIDs: []string{"H1"}, Stay: instantStay}); err != nil || res.Vendors[0].Status != hotelrates.StatusOK {
+			t.Errorf("one room: %v, %+v", err, res.Vendors)
 		}
 	})
 }

@@ -220,13 +220,20 @@ loop:
 
 // askedHotels returns, per vendor, the hotels it is asked for: those it
 // carries (by the engine's mapping), none when the stay has children and
-// the vendor cannot price them (skipped says why).
+// the vendor cannot price them, or the vendor says it cannot price the
+// stay (hotelrates.StayChecker); skipped says why.
 func askedHotels(vendors []*vendorQueue, hotels []string, stay hotelrates.Stay) (asked [][]string, skipped []string) {
 	asked, skipped = make([][]string, len(vendors)), make([]string, len(vendors))
 	for i, q := range vendors {
 		if len(stay.Children) > 0 && !q.info.Children {
 			skipped[i] = "not asked: the vendor does not price children"
 			continue
+		}
+		if sc, ok := q.pool.vendor.(hotelrates.StayChecker); ok {
+			if err := sc.CanPrice(stay); err != nil {
+				skipped[i] = "not asked: " + clip(err.Error(), 200)
+				continue
+			}
 		}
 		asked[i] = q.pool.tr.carries(hotels)
 	}

@@ -167,6 +167,19 @@ func (c *Client) rejected(err error) *hotelrates.VendorError {
 	return &hotelrates.VendorError{Vendor: c.name, Kind: hotelrates.ErrRejected, Err: err}
 }
 
+// CanPrice implements hotelrates.StayChecker: Hotel Search v3 takes adults
+// per room, so the adults must spread evenly over the rooms, and at most
+// MaxNights nights.
+func (c *Client) CanPrice(s hotelrates.Stay) error {
+	if _, err := adultsPerRoom(s); err != nil {
+		return err
+	}
+	if n := s.Nights(); n > MaxNights {
+		return fmt.Errorf("amadeus prices stays of at most %d nights, not %d", MaxNights, n)
+	}
+	return nil
+}
+
 // adultsPerRoom returns the stay's adults per room, which is what the API
 // takes, and an error when they do not spread evenly or are out of range.
 func adultsPerRoom(s hotelrates.Stay) (int, error) {

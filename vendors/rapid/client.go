@@ -133,6 +133,18 @@ func (c *Client) Secrets() []string {
 	return s
 }
 
+// CanPrice implements hotelrates.StayChecker: Rapid takes at most MaxRooms
+// rooms, at least one adult each, and 1 to MaxNights nights.
+func (c *Client) CanPrice(s hotelrates.Stay) error {
+	if _, err := Occupancies(s); err != nil {
+		return err
+	}
+	if n := s.Nights(); n < 1 || n > MaxNights {
+		return fmt.Errorf("rapid prices stays of 1 to %d nights, not %d", MaxNights, n)
+	}
+	return nil
+}
+
 // Fetch asks for the offers of q's properties (Rapid property ids) in one
 // signed call; cred is ignored. A query Rapid cannot be asked (no
 // properties or more than MaxBatch, more than MaxRooms rooms, fewer adults
