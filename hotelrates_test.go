@@ -1053,3 +1053,24 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// FuzzMoneyMarshalJSON: Money's hand-written encoding is encoding/json's.
+func FuzzMoneyMarshalJSON(f *testing.F) {
+	f.Add(int64(12345), "USD")
+	f.Add(int64(-7), "JPY")
+	f.Add(int64(0), `a"<&>\`+"\x00é")
+	f.Fuzz(func(t *testing.T, minor int64, currency string) {
+		m := hotelrates.Money{Minor: minor, Currency: currency}
+		got, err := m.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(struct {
+			Amount   string `json:"amount"`
+			Currency string `json:"currency"`
+		}{m.Amount(), currency})
+		if string(got) != string(want) {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+	})
+}

@@ -69,6 +69,11 @@ func ParseMoney(amount, currency string) (Money, error) {
 	return Money{Minor: n, Currency: currency}, nil
 }
 
+// appendAmount appends Amount's text to b.
+func (m Money) appendAmount(b []byte) []byte {
+	return append(b, m.Amount()...)
+}
+
 // Amount returns the amount as a decimal string with the currency's number
 // of decimals, such as "123.45".
 func (m Money) Amount() string {
@@ -96,9 +101,21 @@ type moneyJSON struct {
 	Currency string `json:"currency"`
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It writes the object itself,
+// without reflection (an answer marshals thousands of prices), when the
+// currency needs no escaping, as a valid code never does.
 func (m Money) MarshalJSON() ([]byte, error) {
-	return json.Marshal(moneyJSON{Amount: m.Amount(), Currency: m.Currency})
+	for i := 0; i < len(m.Currency); i++ {
+		if c := m.Currency[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return json.Marshal(moneyJSON{Amount: m.Amount(), Currency: m.Currency})
+		}
+	}
+	b := make([]byte, 0, 40+len(m.Currency))
+	b = append(b, `{"amount":"`...)
+	b = m.appendAmount(b)
+	b = append(b, `","currency":"`...)
+	b = append(b, m.Currency...)
+	return append(b, `"}`...), nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

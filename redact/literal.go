@@ -78,12 +78,20 @@ func newLiteral(secrets, removed []string) *literal {
 	// vendor's configured secrets, its current token): the remover built
 	// for them is kept.
 	slices.Sort(removed)
-	key := strings.Join(secrets, "\x00") + "\x01" + strings.Join(removed, "\x00")
+	var buf [512]byte
+	key := buf[:0] // looked up without allocating; a string only when stored
+	for _, s := range secrets {
+		key = append(append(key, s...), 0)
+	}
+	key = append(key, 1)
+	for _, s := range removed {
+		key = append(append(key, s...), 0)
+	}
 	if l, ok := literals.get(key); ok {
 		return l
 	}
 	l := buildLiteral(secrets, removed)
-	literals.put(key, l)
+	literals.put(string(key), l)
 	return l
 }
 
@@ -99,10 +107,10 @@ const maxCachedLiterals = 256
 
 var literals = &literalCache{m: map[string]*literal{}}
 
-func (c *literalCache) get(key string) (*literal, bool) {
+func (c *literalCache) get(key []byte) (*literal, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l, ok := c.m[key]
+	l, ok := c.m[string(key)]
 	return l, ok
 }
 

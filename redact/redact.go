@@ -127,8 +127,14 @@ func redactHeaders(h map[string][]string, col *collector) map[string][]string {
 		return nil
 	}
 	out := make(map[string][]string, len(h))
+	n := 0
+	for _, vals := range h {
+		n += len(vals)
+	}
+	all := make([]string, n) // one backing array for every header's values
 	for name, vals := range h {
-		cp := make([]string, len(vals))
+		cp := all[:len(vals):len(vals)]
+		all = all[len(vals):]
 		sensitive := Sensitive(name)
 		for i, v := range vals {
 			switch {
