@@ -12,6 +12,7 @@ package hotelrates
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,7 +137,11 @@ func (s Stay) Key() string {
 	b = strconv.AppendInt(b, int64(s.Rooms), 10)
 	b = append(b, '|')
 	b = append(b, s.Currency...)
-	for i, age := range s.Children {
+	ages := s.Children
+	if !slices.IsSorted(ages) {
+		ages = slices.Sorted(slices.Values(ages)) // the same children in another order ask the same prices
+	}
+	for i, age := range ages {
 		if i == 0 {
 			b = append(b, '|')
 		} else {

@@ -62,3 +62,20 @@ func FuzzReadMapping(f *testing.F) {
 		}
 	})
 }
+
+func TestStayKeyIgnoresTheOrderOfChildren(t *testing.T) {
+	a := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-03-10"), CheckOut: hotelrates.MustDate("2027-03-12"), Adults: 2, Rooms: 1, Currency: "USD", Children: []int{9, 4}}
+	b := a
+	b.Children = []int{4, 9}
+	if a.Key() != b.Key() {
+		t.Fatalf("%q != %q", a.Key(), b.Key())
+	}
+	if a.Children[0] != 9 {
+		t.Fatal("Key reordered the stay's children")
+	}
+	c := a
+	c.Children = nil
+	if c.Key() == a.Key() {
+		t.Fatal("children do not count in the key")
+	}
+}

@@ -42,7 +42,7 @@ func (x *ExchangeRates) add(currency, rate string) error {
 		return fmt.Errorf("currency %q is not an ISO 4217 code", truncate(currency, 10))
 	}
 	r, ok := new(big.Rat).SetString(rate)
-	if !ok || r.Sign() <= 0 || strings.ContainsAny(rate, "/eE") || len(rate) > 24 {
+	if !ok || r.Sign() <= 0 || !isDecimal(rate) || len(rate) > 24 {
 		return fmt.Errorf("rate %q of %s is not a positive decimal", truncate(rate, 24), currency)
 	}
 	if currency == x.base && r.Cmp(big.NewRat(1, 1)) != 0 {
@@ -50,6 +50,17 @@ func (x *ExchangeRates) add(currency, rate string) error {
 	}
 	x.rates[currency] = r
 	return nil
+}
+
+// isDecimal reports whether s is digits with at most one '.' between
+// digits, as the ECB writes its rates ("1.0870"): big.Rat would also take
+// "0x10", "1_087" or "3/2".
+func isDecimal(s string) bool {
+	in, frac, dot := strings.Cut(s, ".")
+	digits := func(p string) bool {
+		return p != "" && strings.IndexFunc(p, func(r rune) bool { return r < '0' || r > '9' }) < 0
+	}
+	return digits(in) && (!dot || digits(frac))
 }
 
 func isCurrencyCode(c string) bool {

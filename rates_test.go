@@ -61,7 +61,8 @@ func TestReadECBRates(t *testing.T) {
 func TestReadECBRatesErrors(t *testing.T) {
 	for _, in := range []string{"", "<Cube><Cube currency=\"USD\" rate=\"-1\"/></Cube>", "<Cube><Cube currency=\"usd\" rate=\"1\"/></Cube>",
 		"<Cube><Cube currency=\"USD\" rate=\"1e3\"/></Cube>", "<Cube time=\"a\"><Cube currency=\"USD\" rate=\"1\"/></Cube><Cube time=\"b\"/>",
-		"Rate, USD\n1, 2\n", "Date, USD\nx, 1/2\n", "<Cube>", "<Cube/>"} {
+		"Rate, USD\n1, 2\n", "<Cube><Cube currency=\"USD\" rate=\"0x10\"/></Cube>", "<Cube><Cube currency=\"USD\" rate=\"1_087\"/></Cube>",
+		"<Cube><Cube currency=\"USD\" rate=\".5\"/></Cube>", "<Cube><Cube currency=\"USD\" rate=\"1.\"/></Cube>", "Date, USD\nx, 1/2\n", "<Cube>", "<Cube/>"} {
 		if _, err := hotelrates.ReadECBRates(strings.NewReader(in)); err == nil || !strings.HasPrefix(err.Error(), "exchange rates: ") {
 			t.Errorf("ReadECBRates(%q) = %v, want an error", in, err)
 		}

@@ -64,8 +64,9 @@ type Config struct {
 type Currency struct {
 	// Rates is a file of euro reference rates in the European Central
 	// Bank's daily format (eurofxref-daily.xml or eurofxref.csv); empty:
-	// the sandbox's fixed table while the sandbox is enabled, otherwise no
-	// conversion (offers keep the vendor's currency).
+	// the sandbox's fixed table while the sandbox is enabled, otherwise
+	// none: offers priced in another currency than asked are then dropped
+	// (logged once per currency), since they cannot be compared.
 	Rates string `yaml:"rates"`
 }
 

@@ -73,7 +73,8 @@ type Options struct {
 	Mapping hotelrates.HotelMapping
 	// Rates, if set, converts offers a vendor priced in another currency
 	// than the search asked for (Offer.Converted, Offer.Original).
-	// Without it such offers keep the vendor's currency.
+	// An offer it cannot convert (no rates, or none for its currency) is
+	// dropped and logged once: it could not be compared with the others.
 	Rates *hotelrates.ExchangeRates
 }
 
@@ -199,7 +200,7 @@ func (e *Engine) newVendor(vc VendorConfig) (*vendorQueue, error) {
 	tokens := newTokenManager(name, vc.Vendor, info.Auth, hc, cfg, log, e.metrics)
 	q := newVendorQueue(info, cfg, tokens, log, vm, e.opts.NoSharing)
 	q.pool = newPool(name, vc.Vendor, hc, tokens, cfg, log, q.results, q.retire)
-	q.pool.tr = newTranslator(name, e.opts.Mapping, e.opts.Rates)
+	q.pool.tr = newTranslator(name, e.opts.Mapping, e.opts.Rates, log)
 	return q, nil
 }
 

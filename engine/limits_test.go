@@ -107,6 +107,9 @@ func TestQuotaExhaustedPausesTheVendor(t *testing.T) {
 		if first.Status != hotelrates.StatusFailed || !strings.Contains(first.Error, "quota") {
 			t.Errorf("first search: %+v", first)
 		}
+		if st := e.Vendors()[0]; st.Retries != 0 {
+			t.Errorf("a used-up quota was retried %d times", st.Retries)
+		}
 		start := time.Now()
 		second := search()
 		if second.Status != hotelrates.StatusFailed || !strings.Contains(second.Error, "quota is used up") || second.Calls != 0 {

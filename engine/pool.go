@@ -104,10 +104,11 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 	}
 	cctx := hotelrates.ContextWithCall(a.ctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates, Report: &a.report})
 	start := time.Now()
-	offers, err := p.fetch(cctx, cred, hotelrates.Query{Stay: j.stay, HotelIDs: p.tr.codes(j.hotels)})
+	codes := p.tr.codes(j.hotels)
+	offers, err := p.fetch(cctx, cred, hotelrates.Query{Stay: j.stay, HotelIDs: codes})
 	rtt := time.Since(start)
 	if err == nil {
-		offers = p.tr.answer(offers, j.stay.Currency)
+		offers = p.tr.answer(offers, j.hotels, codes, j.stay.Currency)
 	}
 	timedOut := err != nil && context.Cause(a.ctx) == errCallTimeout
 	kind, isVendorErr := hotelrates.KindOf(err)

@@ -595,7 +595,7 @@ func (q *vendorQueue) retry(j *job, err error, now time.Time) (time.Duration, bo
 		}
 		j.retriedBusy = true
 		return 0, true
-	case hotelrates.ErrRejected, hotelrates.ErrInternal:
+	case hotelrates.ErrRejected, hotelrates.ErrInternal, hotelrates.ErrQuota:
 		return 0, false
 	}
 	if j.retries+1 >= q.cfg.RetryAttempts {

@@ -140,7 +140,7 @@ func newBreaker(name string, failures int, cooldown time.Duration, onChange func
 				return true
 			}
 			k, ok := hotelrates.KindOf(err)
-			return ok && (k == hotelrates.ErrRejected || k == hotelrates.ErrUnauthorized || k == hotelrates.ErrThrottled || k == hotelrates.ErrBusy)
+			return ok && (k == hotelrates.ErrRejected || k == hotelrates.ErrUnauthorized || k == hotelrates.ErrThrottled || k == hotelrates.ErrBusy || k == hotelrates.ErrQuota)
 		},
 		OnStateChange: func(_ string, from, to gobreaker.State) { onChange(from, to) },
 	})

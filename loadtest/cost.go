@@ -40,7 +40,8 @@ type CostOptions struct {
 	Concurrency, SimConcurrency int
 	Latency                     time.Duration
 	// ProfilePath, when set, is where a CPU profile of the service during
-	// its calls is written (taken from its admin listener's pprof).
+	// its calls is written (taken from its admin listener's pprof), and
+	// ProfilePath.allocs its allocation profile.
 	ProfilePath string `json:"-"`
 }
 
@@ -247,6 +248,10 @@ vendors:
 	res.Service = CostSide{Name: "hotelrates serve", WallMS: ms(time.Since(start))}
 	if profiled != nil {
 		if err := <-profiled; err != nil {
+			return res, fmt.Errorf("profile: %w", err)
+		}
+		// The allocations since the start, beside the CPU profile.
+		if err := fetchTo(ctx, ctl, "http://"+adminAddr+"/debug/pprof/allocs", opts.ProfilePath+".allocs"); err != nil {
 			return res, fmt.Errorf("profile: %w", err)
 		}
 	}
