@@ -28,6 +28,10 @@ type spool struct {
 	dir, open, ready, journal string
 	limit                     int64
 	lock                      *os.File // held while the archiver runs (nil where locks are not supported)
+	// zw compresses segments as they close, reset for each: a gzip
+	// writer's state is about a megabyte. sealFile runs on one goroutine
+	// at a time (the start's recovery, then the writer).
+	zw *gzip.Writer
 }
 
 const openSuffix = ".ndjson"
@@ -145,9 +149,13 @@ func (s *spool) sealFile(path, key string, first time.Time, visible func(size in
 	if err != nil {
 		return torn, fmt.Errorf("archive: spool: %w", err)
 	}
-	zw := gzip.NewWriter(f)
-	_, err = zw.Write(raw)
-	err = errors.Join(err, zw.Close(), syncFile(f))
+	if s.zw == nil {
+		s.zw = gzip.NewWriter(f)
+	} else {
+		s.zw.Reset(f)
+	}
+	_, err = s.zw.Write(raw)
+	err = errors.Join(err, s.zw.Close(), syncFile(f))
 	var size int64
 	if info, serr := f.Stat(); serr == nil {
 		size = info.Size()

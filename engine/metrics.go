@@ -123,6 +123,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // does not look labels up.
 type vendorMetrics struct {
 	calls        *prometheus.CounterVec // by outcome
+	callsOK      prometheus.Counter     // calls with outcome ok, resolved once: the common case
 	callDuration prometheus.Observer
 	workers      prometheus.Gauge
 	queued       prometheus.Gauge
@@ -144,11 +145,12 @@ type vendorMetrics struct {
 
 func (m *Metrics) vendor(name string) *vendorMetrics {
 	l := prometheus.Labels{"vendor": name}
-	m.calls.WithLabelValues(name, "ok")
+	ok := m.calls.WithLabelValues(name, "ok")
 	m.refreshes.WithLabelValues(name, "ok")
 	m.refreshes.WithLabelValues(name, "error")
 	return &vendorMetrics{
 		calls:        m.calls.MustCurryWith(l),
+		callsOK:      ok,
 		callDuration: m.callDuration.With(l),
 		workers:      m.workers.With(l),
 		queued:       m.queued.With(l),

@@ -475,7 +475,11 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 	if r.sent {
 		oc = q.signal(r, abandoned, now)
 		q.m.callDuration.Observe(r.rtt.Seconds())
-		q.m.calls.WithLabelValues(outcome(r.err)).Inc()
+		if r.err == nil {
+			q.m.callsOK.Inc()
+		} else {
+			q.m.calls.WithLabelValues(outcome(r.err)).Inc()
+		}
 		if r.err == nil && q.hedging() {
 			q.lat.add(r.rtt)
 		}

@@ -52,7 +52,13 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	ex := &hotelrates.Exchange{
 		ID:     t.idBase + strconv.FormatUint(t.seq.Add(1), 36),
 		Vendor: t.vendor, SearchID: call.SearchID, Kind: call.Kind, Start: time.Now().UTC(),
-		Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header.Clone(),
+		Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header,
+	}
+	if t.ahead == nil {
+		// Redacted only once the answer is in: a copy of the headers as
+		// they were sent. (With a journal they are redacted, into new
+		// maps, before the request goes out.)
+		ex.RequestHeader = req.Header.Clone()
 	}
 	if req.Body != nil && req.Body != http.NoBody {
 		// The whole body goes to the vendor; the record keeps its first
@@ -63,9 +69,13 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 			return nil, err
 		}
 		ex.RequestBody = string(b[:min(len(b), t.maxBody)])
-		req = req.Clone(req.Context())
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		// A shallow copy with a body of its own (a RoundTripper must not
+		// modify the caller's request; nothing here modifies what the copy
+		// shares with it).
+		r2 := *req
+		r2.Body = io.NopCloser(bytes.NewReader(b))
+		r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		req = &r2
 	}
 	var seen *redact.Seen
 	if t.ahead != nil {
