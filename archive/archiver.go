@@ -170,7 +170,10 @@ type Archiver struct {
 	wake    chan struct{} // a segment is ready to upload (buffered 1)
 	written chan struct{} // closed when the writer has exited
 	line    []byte        // the writer's encoding buffer, reused record after record
-	done    chan struct{} // closed when the uploader has exited
+	// unwritten is how many records Close's deadline left unwritten (set
+	// by the writer as it stops, read by Close after it has).
+	unwritten atomic.Int64
+	done      chan struct{} // closed when the uploader has exited
 
 	mu         sync.RWMutex
 	closed     bool
@@ -429,6 +432,9 @@ func (a *Archiver) Close(ctx context.Context) error {
 	}
 	<-a.done
 	a.unlockOnce.Do(a.spool.unlock)
+	if n := a.unwritten.Load(); n > 0 {
+		return fmt.Errorf("archive: %d records not written by the close deadline; those journaled are archived as interrupted at the next start", n)
+	}
 	if s := a.Stats(); s.Pending > 0 {
 		return fmt.Errorf("archive: %d segments (%d bytes) not uploaded yet; they stay in the spool for the next start", s.Pending, s.SpoolBytes)
 	}
@@ -508,6 +514,7 @@ func (a *Archiver) leaveToJournal(open map[string]*openSeg, ex hotelrates.Exchan
 		a.log.Error("archive: Close's deadline passed with records not yet written to the spool; those in the journal are archived as interrupted (request only) at the next start, the others are lost",
 			"journaled", journaled, "lost", lost)
 	}
+	a.unwritten.Store(int64(journaled + lost))
 }
 
 // endJournal marks exchange id done in the journal.

@@ -131,3 +131,21 @@ func (m Mapping) HotelID(vendor, code string) (string, bool) {
 	}
 	return HotelOf(p, code)
 }
+
+// Truth returns what a sandbox vendor's Fetch of codes (its own codes, our
+// ids for solo, bulk and session) must return for stay: for each code,
+// once and in order, that names a hotel the vendor carries and has offers
+// for, the ground truth (Offers), keyed by the code.
+func Truth(vendor string, codes []string, stay hotelrates.Stay) []hotelrates.HotelOffers {
+	out := []hotelrates.HotelOffers{}
+	for _, code := range hotelrates.UniqueHotelIDs(codes) {
+		id, ok := HotelOf(vendor, code)
+		if !ok {
+			continue
+		}
+		if o := Offers(vendor, id, stay); len(o) > 0 {
+			out = append(out, hotelrates.HotelOffers{HotelID: code, Offers: o})
+		}
+	}
+	return out
+}

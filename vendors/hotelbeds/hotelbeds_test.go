@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"hotelrates"
+	"hotelrates/internal/offertest"
 	"hotelrates/sandbox"
 )
 
@@ -186,37 +187,10 @@ func codeOf(n int) string { return strconv.Itoa(1000 + 3*n) }
 
 // groundTruth is what a Fetch of codes for stay must return.
 func groundTruth(codes []string, stay hotelrates.Stay) []hotelrates.HotelOffers {
-	out := []hotelrates.HotelOffers{}
-	for _, code := range hotelrates.UniqueHotelIDs(codes) {
-		id, ok := sandbox.HotelOf(sandbox.Hotelbeds, code)
-		if !ok {
-			continue
-		}
-		if o := sandbox.Offers(sandbox.Hotelbeds, id, stay); len(o) > 0 {
-			out = append(out, hotelrates.HotelOffers{HotelID: code, Offers: o})
-		}
-	}
-	return out
+	return sandbox.Truth(sandbox.Hotelbeds, codes, stay)
 }
 
-func sameOffers(t *testing.T, got, want []hotelrates.HotelOffers) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("got %d hotels, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].HotelID != want[i].HotelID || len(got[i].Offers) != len(want[i].Offers) {
-			t.Fatalf("hotel %d: got %s with %d offers, want %s with %d", i, got[i].HotelID, len(got[i].Offers), want[i].HotelID, len(want[i].Offers))
-		}
-		for j, w := range want[i].Offers {
-			g := got[i].Offers[j]
-			if g.Vendor != w.Vendor || g.Room != w.Room || g.Board != w.Board || g.Total != w.Total ||
-				g.Refundable != w.Refundable || !g.CancelDeadline.Equal(w.CancelDeadline) {
-				t.Fatalf("hotel %s offer %d: got %+v, want %+v", want[i].HotelID, j, g, w)
-			}
-		}
-	}
-}
+func sameOffers(t *testing.T, got, want []hotelrates.HotelOffers) { offertest.Equal(t, got, want) }
 
 func kindOf(t *testing.T, err error) (hotelrates.ErrorKind, *hotelrates.VendorError) {
 	t.Helper()

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"hotelrates"
+	"hotelrates/internal/offertest"
 	"hotelrates/sandbox"
 )
 
@@ -253,33 +254,17 @@ func withOffers(stay hotelrates.Stay) string {
 // (once, in order) that names a hotel Rapid carries with offers for stay,
 // sandbox.Offers of that hotel, keyed by the code.
 func groundTruth(codes []string, stay hotelrates.Stay) []hotelrates.HotelOffers {
-	out := []hotelrates.HotelOffers{}
-	for _, c := range hotelrates.UniqueHotelIDs(codes) {
-		id, ok := sandbox.HotelOf(sandbox.Rapid, c)
-		if !ok {
-			continue
-		}
-		if o := sandbox.Offers(sandbox.Rapid, id, stay); len(o) > 0 {
-			out = append(out, hotelrates.HotelOffers{HotelID: c, Offers: o})
-		}
-	}
-	return out
+	return sandbox.Truth(sandbox.Rapid, codes, stay)
 }
 
+// sameOffers is offertest.Equal, and every cancellation deadline in UTC.
 func sameOffers(t *testing.T, got, want []hotelrates.HotelOffers) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("got %d hotels, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].HotelID != want[i].HotelID || len(got[i].Offers) != len(want[i].Offers) {
-			t.Fatalf("hotel %d: got %s with %d offers, want %s with %d", i, got[i].HotelID, len(got[i].Offers), want[i].HotelID, len(want[i].Offers))
-		}
-		for j, w := range want[i].Offers {
-			g := got[i].Offers[j]
-			if g.Vendor != w.Vendor || g.Room != w.Room || g.Board != w.Board || g.Total != w.Total ||
-				g.Refundable != w.Refundable || !g.CancelDeadline.Equal(w.CancelDeadline) || g.CancelDeadline.Location() != time.UTC {
-				t.Fatalf("%s offer %d: got %+v, want %+v", want[i].HotelID, j, g, w)
+	offertest.Equal(t, got, want)
+	for _, h := range got {
+		for j, o := range h.Offers {
+			if !o.CancelDeadline.IsZero() && o.CancelDeadline.Location() != time.UTC {
+				t.Fatalf("%s offer %d: cancel deadline %v not in UTC", h.HotelID, j, o.CancelDeadline)
 			}
 		}
 	}
