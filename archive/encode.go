@@ -1,12 +1,11 @@
 package archive
 
 import (
-	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"hotelrates"
+	"hotelrates/internal/jsonw"
 )
 
 // appendRecord appends ex as one JSON object, exactly as encoding/json
@@ -18,22 +17,22 @@ func appendRecord(b []byte, done string, ex *hotelrates.Exchange) []byte {
 	b = append(b, '{')
 	if done != "" {
 		b = append(b, `"done":`...)
-		b = appendString(b, done)
+		b = jsonw.AppendString(b, done)
 		b = append(b, ',')
 	}
 	if ex.ID != "" {
 		b = append(b, `"id":`...)
-		b = appendString(b, ex.ID)
+		b = jsonw.AppendString(b, ex.ID)
 		b = append(b, ',')
 	}
 	b = append(b, `"vendor":`...)
-	b = appendString(b, ex.Vendor)
+	b = jsonw.AppendString(b, ex.Vendor)
 	if ex.SearchID != "" {
 		b = append(b, `,"search_id":`...)
-		b = appendString(b, ex.SearchID)
+		b = jsonw.AppendString(b, ex.SearchID)
 	}
 	b = append(b, `,"kind":`...)
-	b = appendString(b, string(ex.Kind))
+	b = jsonw.AppendString(b, string(ex.Kind))
 	b = append(b, `,"start":`...)
 	if t, err := ex.Start.MarshalJSON(); err == nil {
 		b = append(b, t...)
@@ -41,18 +40,18 @@ func appendRecord(b []byte, done string, ex *hotelrates.Exchange) []byte {
 		b = append(b, `null`...) // a year outside 0-9999; encoding/json fails there
 	}
 	b = append(b, `,"duration_ms":`...)
-	b = appendFloat(b, ex.DurationMS)
+	b = jsonw.AppendFloat(b, ex.DurationMS)
 	b = append(b, `,"method":`...)
-	b = appendString(b, ex.Method)
+	b = jsonw.AppendString(b, ex.Method)
 	b = append(b, `,"url":`...)
-	b = appendString(b, ex.URL)
+	b = jsonw.AppendString(b, ex.URL)
 	if len(ex.RequestHeader) > 0 {
 		b = append(b, `,"request_header":`...)
 		b = appendHeader(b, ex.RequestHeader)
 	}
 	if ex.RequestBody != "" {
 		b = append(b, `,"request_body":`...)
-		b = appendString(b, ex.RequestBody)
+		b = jsonw.AppendString(b, ex.RequestBody)
 	}
 	if ex.Status != 0 {
 		b = append(b, `,"status":`...)
@@ -64,11 +63,11 @@ func appendRecord(b []byte, done string, ex *hotelrates.Exchange) []byte {
 	}
 	if ex.ResponseBody != "" {
 		b = append(b, `,"response_body":`...)
-		b = appendString(b, ex.ResponseBody)
+		b = jsonw.AppendString(b, ex.ResponseBody)
 	}
 	if ex.Error != "" {
 		b = append(b, `,"error":`...)
-		b = appendString(b, ex.Error)
+		b = jsonw.AppendString(b, ex.Error)
 	}
 	if ex.Interrupted {
 		b = append(b, `,"interrupted":true`...)
@@ -89,7 +88,7 @@ func appendHeader(b []byte, h map[string][]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
 		vs := h[k]
 		if vs == nil {
@@ -101,88 +100,10 @@ func appendHeader(b []byte, h map[string][]string) []byte {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, v)
+			b = jsonw.AppendString(b, v)
 		}
 		b = append(b, ']')
 	}
 	return append(b, '}')
 }
 
-// appendFloat appends f as encoding/json formats a float64; NaN and the
-// infinities, which it refuses, become 0.
-func appendFloat(b []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(b, '0')
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string escaped as encoding/json
-// escapes it by default: HTML's <, > and & too, invalid UTF-8 as U+FFFD,
-// and U+2028 and U+2029.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}

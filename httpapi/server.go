@@ -230,14 +230,17 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, search hotelrate
 		writeError(w, err)
 		return
 	}
+	var line []byte // the hotel lines of a batch, reused
 	sum, err := s.Engine.Stream(r.Context(), search, func(hs []hotelrates.HotelResult) error {
 		start()
 		_ = rc.SetWriteDeadline(writeBy)
+		line = line[:0]
 		for _, h := range hs {
 			count++
-			if err := enc.Encode(HotelFromResult(h, "hotel")); err != nil {
-				return err
-			}
+			line = append(HotelFromResult(h, "hotel").AppendJSON(line), '\n')
+		}
+		if _, err := w.Write(line); err != nil {
+			return err
 		}
 		return rc.Flush() // once per batch of hotels that completed together
 	})
