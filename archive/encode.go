@@ -106,4 +106,3 @@ func appendHeader(b []byte, h map[string][]string) []byte {
 	}
 	return append(b, '}')
 }
-
