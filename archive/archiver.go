@@ -170,6 +170,8 @@ type Archiver struct {
 	wake    chan struct{} // a segment is ready to upload (buffered 1)
 	written chan struct{} // closed when the writer has exited
 	line    []byte        // the writer's encoding buffer, reused record after record
+	// pendBytes are the records encoded and not yet written (the writer's).
+	pendBytes int64
 	// unwritten is how many records Close's deadline left unwritten (set
 	// by the writer as it stops, read by Close after it has).
 	unwritten atomic.Int64

@@ -84,15 +84,15 @@ func TestSpoolFullIsNotLatched(t *testing.T) {
 
 // A write that fails partway (a file-size limit, a full disk) leaves no
 // fragment for the next record to be appended to: the failed record is
-// lost (counted), every other one reads back whole.
+// lost (counted), every other one reads back whole, also when the records
+// were written together (a failed write of several is retried one by one).
 func TestShortWriteLeavesNoFragment(t *testing.T) {
 	for _, failAt := range []int{0, 1, 2} {
-		t.Run(fmt.Sprint("write ", failAt, " fails"), func(t *testing.T) {
+		t.Run(fmt.Sprint("write of x", failAt, " fails"), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				n := 0
+				bad := []byte(fmt.Sprintf(`"id":"x%d"`, failAt))
 				replace(t, &spoolWrite, func(f *os.File, b []byte) (int, error) {
-					n++
-					if n-1 == failAt {
+					if bytes.Contains(b, bad) {
 						m, _ := f.Write(b[:len(b)/2])
 						return m, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EFBIG}
 					}
@@ -490,6 +490,43 @@ func TestDoneLineWaitsForSegmentSync(t *testing.T) {
 		}
 		if err := a.Close(t.Context()); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// Records already waiting in the writer's queue go out in one write (not
+// one each), and every one reads back.
+func TestWaitingRecordsShareAWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		writes := 0
+		replace(t, &spoolWrite, func(f *os.File, b []byte) (int, error) {
+			writes++
+			return f.Write(b)
+		})
+		sink := newDirSink(t)
+		a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Queue: 100, Logger: testLogger(&testlog.Buffer{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := true
+		a.writeHook = func() {
+			if first { // the writer is busy while the rest queue up
+				first = false
+				time.Sleep(time.Millisecond)
+			}
+		}
+		const n = 50
+		for i := range n {
+			a.Record(t.Context(), withID(exchange("solo", i, t0), fmt.Sprint("x", i)))
+		}
+		if err := a.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if writes > 2 {
+			t.Errorf("%d writes for %d records waiting together", writes, n)
+		}
+		if st := a.Stats(); st.UploadedRecords != n || st.Lost != 0 {
+			t.Errorf("stats %+v", st)
 		}
 	})
 }

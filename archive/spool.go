@@ -314,11 +314,19 @@ type openSeg struct {
 	// fsync: their journal entries end once they are durable, so a crash
 	// of the machine cannot keep a done line and lose its record.
 	unsynced []string
+	// pend holds records encoded but not yet written (pendIDs their IDs):
+	// the writer takes every record already waiting in its queue, then
+	// writes each segment's in one write (flush).
+	pend     []byte
+	pendIDs  []string
+	pendEnds []int // where each pending record ends in pend
+	broken   bool  // a failed write could not be cut off: the file takes no more
 }
 
 // syncSeg makes the segment's records durable, then ends their journal
 // entries.
 func (a *Archiver) syncSeg(s *openSeg) {
+	a.flush(s)
 	if s.f != nil && s.dirty {
 		if err := syncFile(s.f); err != nil {
 			a.errors.Add(1)
@@ -332,7 +340,8 @@ func (a *Archiver) syncSeg(s *openSeg) {
 }
 
 // runWriter is the writer goroutine: it appends each record to its
-// vendor's open segment with one write, closes segments at their size or
+// vendor's open segment, the records already waiting in its queue (up to
+// maxBatch) in one write per segment, closes segments at their size or
 // age limit, and fsyncs open segments every SyncInterval. unsealed holds
 // segments whose seal failed (journal recovery's, at the start); they are
 // retried on each tick.
@@ -372,6 +381,19 @@ func (a *Archiver) runWriter(seq uint64, unsealed []*openSeg) {
 				a.writeHook()
 			}
 			seq = a.write(open, ex, seq, seal)
+			// The records already waiting go out in the same writes; none
+			// waits for more to come.
+			for n := 1; n < maxBatch && !a.aborted(); n++ {
+				ex, more := a.take()
+				if !more {
+					break // none waiting, or the queue closed: the loop's next receive sees it
+				}
+				if a.writeHook != nil {
+					a.writeHook()
+				}
+				seq = a.write(open, ex, seq, seal)
+			}
+			a.flushAll(open, seal)
 		case <-tick.C:
 			now := a.now()
 			if err := a.journal.syncPending(); err != nil {
@@ -395,8 +417,111 @@ func (a *Archiver) runWriter(seq uint64, unsealed []*openSeg) {
 	}
 }
 
+// maxBatch bounds the records the writer takes from its queue before it
+// writes them.
+const maxBatch = 64
+
+// take returns a record already waiting in the queue, without waiting.
+func (a *Archiver) take() (hotelrates.Exchange, bool) {
+	select {
+	case ex, ok := <-a.in:
+		return ex, ok
+	default:
+		return hotelrates.Exchange{}, false
+	}
+}
+
+// flushAll writes every open segment's pending records; a segment a
+// failed write left broken is sealed (which cuts its torn line off).
+func (a *Archiver) flushAll(open map[string]*openSeg, seal func(*openSeg)) {
+	for v, s := range open {
+		a.flush(s)
+		if s.broken {
+			seal(s)
+			delete(open, v)
+		}
+	}
+}
+
+// flush writes s's pending records in one write. If that fails, the
+// fragment it left is cut off and each record is written on its own: one
+// whose own write fails is lost (counted, logged, its journal entry ended
+// as for any lost record). If a fragment cannot be cut off, nothing more
+// goes into the file (s.broken: the caller seals it, which cuts the torn
+// line off).
+func (a *Archiver) flush(s *openSeg) {
+	if len(s.pendIDs) == 0 {
+		return
+	}
+	a.pendBytes -= int64(len(s.pend))
+	defer func() { s.pend, s.pendIDs, s.pendEnds = s.pend[:0], s.pendIDs[:0], s.pendEnds[:0] }()
+	if s.f == nil || s.broken {
+		a.lose(s, s.pendIDs, errors.New("segment closed after a failed write"))
+		return
+	}
+	if _, err := spoolWrite(s.f, s.pend); err == nil {
+		a.wrote(s, int64(len(s.pend)), s.pendIDs)
+		return
+	} else if len(s.pendIDs) == 1 {
+		a.lose(s, s.pendIDs, err)
+		a.cut(s)
+		return
+	}
+	if !a.cut(s) {
+		a.lose(s, s.pendIDs, errors.New("segment closed after a failed write"))
+		return
+	}
+	start := 0
+	for i, end := range s.pendEnds {
+		rec, id := s.pend[start:end], s.pendIDs[i:i+1]
+		start = end
+		if s.broken {
+			a.lose(s, id, errors.New("segment closed after a failed write"))
+			continue
+		}
+		if _, err := spoolWrite(s.f, rec); err != nil {
+			a.lose(s, id, err)
+			a.cut(s)
+			continue
+		}
+		a.wrote(s, int64(len(rec)), id)
+	}
+}
+
+// wrote accounts records of n bytes that reached s's file.
+func (a *Archiver) wrote(s *openSeg, n int64, ids []string) {
+	if s.records == 0 {
+		a.setPending(s.key, s.first) // pending from its first record on
+	}
+	s.unsynced = append(s.unsynced, ids...)
+	s.dirty = true
+	s.bytes += n
+	s.records += len(ids)
+	a.spoolBytes.Add(n)
+}
+
+// lose counts and logs records that could not be written.
+func (a *Archiver) lose(s *openSeg, ids []string, err error) {
+	a.errors.Add(1)
+	a.lost.Add(int64(len(ids)))
+	a.log.Error("archive: exchange records LOST: spool write failed", "key", s.key, "records", len(ids), "err", err)
+	a.endJournal(ids...)
+}
+
+// cut cuts a failed write's fragment off s's file; if it cannot, s takes
+// no more records.
+func (a *Archiver) cut(s *openSeg) bool {
+	if err := s.f.Truncate(s.bytes); err != nil {
+		a.log.Error("archive: cannot cut a failed write off a spool segment; closing it", "key", s.key, "err", err)
+		s.broken = true
+		return false
+	}
+	return true
+}
+
 // write appends ex to its vendor's open segment (opening one when
-// needed) and hands the segment to seal when it is full.
+// needed; the record is written by the next flush) and hands the segment
+// to seal when it is full.
 func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq uint64, seal func(*openSeg)) uint64 {
 	a.line = appendRecord(a.line[:0], "", &ex)
 	a.line = append(a.line, '\n')
@@ -407,7 +532,7 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		a.records.Add(-1)
 		return seq
 	}
-	if !a.recovering && (a.full.Load() || a.spoolBytes.Load()+int64(len(line)) > a.spool.limit) {
+	if !a.recovering && (a.full.Load() || a.spoolBytes.Load()+a.pendBytes+int64(len(line)) > a.spool.limit) {
 		if !a.full.Swap(true) {
 			a.log.Error("archive: spool is full; refusing records until uploads free room", "spool_bytes", a.spoolBytes.Load(), "limit", a.spool.limit)
 		}
@@ -437,32 +562,13 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 		s = &openSeg{key: key, path: path, f: f, opened: now, first: first}
 		open[ex.Vendor] = s
 	}
-	// One write per record: a crash leaves at most the last line torn.
-	if _, err := spoolWrite(s.f, line); err != nil {
-		a.errors.Add(1)
-		a.lost.Add(1)
-		a.log.Error("archive: exchange record LOST: spool write failed", "key", s.key, "err", err)
-		a.endJournal(ex.ID)
-		// A short write leaves a fragment: cut it off, or the next record
-		// would be appended to it and make a corrupt line. If that fails
-		// too, nothing more goes into this file: it is closed (its torn
-		// last line cut off) and the next record opens a new segment.
-		if terr := s.f.Truncate(s.bytes); terr != nil {
-			a.log.Error("archive: cannot cut a failed write off a spool segment; closing it", "key", s.key, "err", terr)
-			seal(s)
-			delete(open, ex.Vendor)
-		}
-		return seq
-	}
-	s.unsynced = append(s.unsynced, ex.ID)
-	if s.records == 0 {
-		a.setPending(s.key, s.first) // pending from its first record on
-	}
-	s.dirty = true
-	s.bytes += int64(len(line))
-	s.records++
-	a.spoolBytes.Add(int64(len(line)))
-	if s.bytes >= a.segBytes {
+	// Written by the next flush, in one write with the records taken with
+	// it: a crash leaves at most the last line torn.
+	s.pend = append(s.pend, line...)
+	s.pendIDs = append(s.pendIDs, ex.ID)
+	s.pendEnds = append(s.pendEnds, len(s.pend))
+	a.pendBytes += int64(len(line))
+	if s.bytes+int64(len(s.pend)) >= a.segBytes || s.broken {
 		seal(s)
 		delete(open, ex.Vendor)
 	}
@@ -475,6 +581,7 @@ func (a *Archiver) write(open map[string]*openSeg, ex hotelrates.Exchange, seq u
 // spool and pending, and the caller retries later (or the next start
 // does).
 func (a *Archiver) seal(s *openSeg) bool {
+	a.flush(s)
 	if s.f != nil {
 		s.dirty = true // fsync, even if the tick just did
 		a.syncSeg(s)
