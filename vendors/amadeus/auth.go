@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -30,10 +31,10 @@ func (c *Client) Authenticate(ctx context.Context, hc *http.Client) (hotelrates.
 	if err != nil {
 		return hotelrates.Credential{}, c.tokenError(err)
 	}
-	if tok.Type() != "Bearer" {
+	if !strings.EqualFold(tok.TokenType, "bearer") {
 		return hotelrates.Credential{}, c.badToken(fmt.Errorf("token type %q is not Bearer", c.cleanText(tok.TokenType, 20)))
 	}
-	if !tok.Expiry.IsZero() && !tok.Expiry.After(time.Now()) {
+	if tok.Expiry.IsZero() || !tok.Expiry.After(time.Now()) { // oauth2 leaves Expiry zero for expires_in 0 or missing
 		return hotelrates.Credential{}, c.badToken(errors.New("the token expires at once (expires_in not positive)"))
 	}
 	return hotelrates.Credential{Secret: tok.AccessToken, Expires: tok.Expiry}, nil
@@ -74,8 +75,12 @@ func (c *Client) tokenError(err error) *hotelrates.VendorError {
 	if isURL || isNet || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return vendorhttp.TransportError(c.name, c.cleanErr(err))
 	}
-	// A 2xx answer that is not a token (unparsable, no access_token), or
-	// whose body was cut short.
+	if strings.HasPrefix(err.Error(), "oauth2: cannot fetch token:") {
+		// The answer's body could not be read (the connection dropped):
+		// oauth2 flattens that error to text.
+		return &hotelrates.VendorError{Vendor: c.name, Kind: hotelrates.ErrUnavailable, Err: c.cleanErr(err)}
+	}
+	// A 2xx answer that is not a token (unparsable, no access_token).
 	return &hotelrates.VendorError{Vendor: c.name, Kind: hotelrates.ErrBadResponse, Err: c.cleanErr(err)}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -81,8 +82,13 @@ func describe(err error) string {
 	if e, ok := errors.AsType[*url.Error](err); ok && e.Err != nil {
 		return e.Op + ": " + e.Err.Error()
 	}
-	return err.Error()
+	// An error flattened to text (oauth2 formats a failed body read with
+	// %v) may still name the connection's addresses.
+	return addressPattern.ReplaceAllString(err.Error(), "[address]")
 }
+
+// addressPattern matches IPv4 and bracketed IPv6 addresses, with a port.
+var addressPattern = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\[[0-9A-Fa-f:.%]+\](?::\d+)?`)
 
 // hostNames returns what of base may appear in error text, longest
 // first: the URL, the host with port and the host name.

@@ -117,7 +117,7 @@ func gatewayText(body []byte) string {
 	dec.Strict = false
 	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	var sb strings.Builder
-	for sb.Len() < 200 {
+	for { // the body is at most 4 KiB; the caller redacts, then clips
 		tok, err := dec.Token()
 		if err != nil {
 			break
@@ -127,7 +127,7 @@ func gatewayText(body []byte) string {
 			sb.WriteByte(' ')
 		}
 	}
-	return clip(strings.Join(strings.Fields(strings.ToValidUTF8(sb.String(), "?")), " "), 200)
+	return strings.Join(strings.Fields(strings.ToValidUTF8(sb.String(), "?")), " ")
 }
 
 // gatewayCode maps the gateway's body text to its error code, for an
@@ -152,7 +152,7 @@ func apiErrorText(data []byte) string {
 	if json.Unmarshal(data, &e) != nil || e.Error == nil || (e.Error.Code == "" && e.Error.Message == "") {
 		return ""
 	}
-	return strings.TrimSuffix(clip(e.Error.Code, 60)+": "+e.Error.Message, ": ")
+	return strings.TrimSuffix(e.Error.Code+": "+e.Error.Message, ": ") // redacted, then clipped, by message
 }
 
 // message redacts the credentials and the request's signature from vendor

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,7 +168,13 @@ func (c *Client) Fetch(ctx context.Context, hc *http.Client, cred hotelrates.Cre
 	if n := q.Stay.Nights(); n < 1 || n > MaxNights {
 		return nil, reject("rapid prices stays of 1 to %d nights, not %d", MaxNights, n)
 	}
-	ids := hotelrates.UniqueHotelIDs(q.HotelIDs)
+	// A code that cannot be a Rapid property id (a bad mapping row) is
+	// answered "no offers" without being sent: the API would refuse the
+	// whole call for it.
+	ids := slices.DeleteFunc(hotelrates.UniqueHotelIDs(q.HotelIDs), func(id string) bool { return !validPropertyID(id) })
+	if len(ids) == 0 {
+		return nil, nil
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url+"?"+c.query(ids, q.Stay, occupancies), nil)
 	if err != nil {
 		return nil, reject("cannot build the request: bad base URL")
@@ -260,7 +267,7 @@ func sessionID(id string) string {
 func (c *Client) statusError(resp *http.Response, body []byte, readErr error, budget minuteBudget, now time.Time, sig string) *hotelrates.VendorError {
 	e := &hotelrates.VendorError{Vendor: c.cfg.Name, Status: resp.StatusCode}
 	if readErr == nil {
-		if msg := errorMessage(body); msg != "" {
+		if msg := errorMessage(body, func(t string) string { return c.redact(t, sig) }); msg != "" {
 			// Redact before clipping: a clipped secret no longer matches.
 			e.Err = errors.New(clip(c.redact(msg, sig), 300))
 		}
@@ -293,6 +300,20 @@ func (c *Client) redact(s, sig string) string {
 		}
 	}
 	return s
+}
+
+// validPropertyID reports whether s can be a Rapid property id: 1 to 19
+// digits.
+func validPropertyID(s string) bool {
+	if len(s) == 0 || len(s) > 19 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func clip(s string, n int) string {

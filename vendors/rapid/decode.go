@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,6 +31,10 @@ var maxResponseBody = MaxResponseBody
 func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	raw, err := vendorhttp.ReadBody(c.cfg.Name, resp, vendorhttp.MaxBody)
 	if err != nil {
+		if ve, ok := errors.AsType[*hotelrates.VendorError](err); ok && ve.Err != nil {
+			// A connection error names addresses: said without them.
+			ve.Err = c.scrub(ve.Err, "")
+		}
 		return nil, err
 	}
 	bad := func(format string, args ...any) error {
@@ -245,18 +250,20 @@ func cancelDeadline(penalties []wirePenalty) (time.Time, error) {
 // server's clock (servertimestamp); "" when the body is not in Rapid's
 // format. Field values other than the server's clock are left out: a 401
 // echoes the API key and signature. The caller redacts and clips.
-func errorMessage(body []byte) string {
+func errorMessage(body []byte, redact func(string) string) string {
 	var e errorBody
 	if json.Unmarshal(body, &e) != nil || (e.Type == "" && e.Message == "") {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(clip(e.Type, 60))
+	// Each part is redacted before it is clipped: a clipped secret would
+	// no longer match.
+	b.WriteString(clip(redact(e.Type), 60))
 	if e.Message != "" {
 		if e.Type != "" {
 			b.WriteString(": ")
 		}
-		b.WriteString(clip(e.Message, 160))
+		b.WriteString(clip(redact(e.Message), 160))
 	}
 	var names []string
 	server := false
@@ -267,7 +274,7 @@ func errorMessage(body []byte) string {
 			continue
 		}
 		if len(names) < 6 {
-			names = append(names, clip(f.Name, 30))
+			names = append(names, clip(redact(f.Name), 30))
 		}
 	}
 	for i, d := range e.Errors {
@@ -275,7 +282,7 @@ func errorMessage(body []byte) string {
 			fmt.Fprintf(&b, "; and %d more", len(e.Errors)-i)
 			break
 		}
-		fmt.Fprintf(&b, "; %s: %s", clip(d.Type, 60), clip(d.Message, 120))
+		fmt.Fprintf(&b, "; %s: %s", clip(redact(d.Type), 60), clip(redact(d.Message), 120))
 	}
 	if len(names) > 0 {
 		b.WriteString(" (fields: " + strings.Join(names, ", ") + ")")
