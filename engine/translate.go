@@ -21,7 +21,9 @@ type translator struct {
 }
 
 // warnOnce logs a problem once per key: a currency the rates cannot
-// convert would otherwise be logged on every call.
+// convert would otherwise be logged on every call. It remembers at most
+// maxWarnKeys keys (the currencies come from vendors' answers); past them
+// it stops logging.
 type warnOnce struct {
 	log  *slog.Logger
 	mu   sync.Mutex
@@ -33,13 +35,17 @@ func (w *warnOnce) warn(key, msg string, args ...any) {
 		return
 	}
 	w.mu.Lock()
-	first := !w.seen[key]
-	w.seen[key] = true
+	first := !w.seen[key] && len(w.seen) < maxWarnKeys
+	if first {
+		w.seen[key] = true
+	}
 	w.mu.Unlock()
 	if first {
 		w.log.Warn(msg, args...)
 	}
 }
+
+const maxWarnKeys = 64
 
 func newTranslator(vendor string, m hotelrates.HotelMapping, rates *hotelrates.ExchangeRates, log *slog.Logger) translator {
 	t := translator{vendor: vendor, rates: rates, warned: &warnOnce{log: log, seen: map[string]bool{}}}
