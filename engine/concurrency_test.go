@@ -234,3 +234,67 @@ func TestSessionWaiterServedAfterLoginFailureHold(t *testing.T) {
 		}
 	})
 }
+
+// tokenVendor grants tokens that live ttl; logins after the first fail
+// when failRefresh is set.
+type tokenVendor struct {
+	fakeVendor
+	ttl         time.Duration
+	failRefresh bool
+}
+
+func (v *tokenVendor) Authenticate(context.Context, *http.Client) (hotelrates.Credential, error) {
+	n := v.logins.Add(1)
+	if n > 1 && v.failRefresh {
+		return hotelrates.Credential{}, errors.New("refresh refused")
+	}
+	return hotelrates.Credential{Secret: fmt.Sprint("t", n), Expires: time.Now().Add(v.ttl)}, nil
+}
+
+// The published token is what the manager would answer: the same token
+// until it is revoked or expires, never one past its expiry, and a revoked
+// one is not handed out again.
+func TestPublishedTokenFollowsTheManager(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		failRefresh bool
+		revoke      bool
+		wait        time.Duration
+		want        string // the token the next acquire gets; "" an error
+	}{
+		{name: "in its lifetime", wait: 30 * time.Second, want: "t1"},
+		{name: "refreshed before expiry", wait: 59 * time.Second, want: "t2"},
+		{name: "revoked", revoke: true, want: "t2"},
+		{name: "revoked, refresh failing", revoke: true, failRefresh: true, want: ""},
+		{name: "expired, refresh failing", failRefresh: true, wait: 61 * time.Second, want: ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				vend := &tokenVendor{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthToken}}, ttl: time.Minute, failRefresh: tt.failRefresh}
+				m := newTokenManager("v", vend, hotelrates.AuthToken, http.DefaultClient, VendorConfig{Concurrency: 2, AuthTimeout: time.Second, RefreshBefore: 5 * time.Second}, slog.New(slog.DiscardHandler), NewMetrics(nil))
+				ctx, cancel := context.WithCancel(context.Background())
+				go m.run(ctx)
+				defer func() { cancel(); <-m.done }()
+				c, err := m.acquire(ctx, nil)
+				if err != nil || c.Secret != "t1" {
+					t.Fatalf("first acquire: %v %q", err, c.Secret)
+				}
+				if m.published.Load() == nil {
+					t.Fatal("the token was not published")
+				}
+				if tt.revoke {
+					m.invalidate(c)
+				}
+				time.Sleep(tt.wait)
+				synctest.Wait()
+				c, err = m.acquire(ctx, nil)
+				switch {
+				case tt.want == "" && err == nil:
+					t.Errorf("got token %q past its expiry", c.Secret)
+				case tt.want != "" && (err != nil || c.Secret != tt.want):
+					t.Errorf("got %q, %v; want %q", c.Secret, err, tt.want)
+				}
+			})
+		})
+	}
+}

@@ -796,7 +796,7 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 		w.members = append(w.members, m)
 		if r.deadline.Before(j.deadline) {
 			// A more urgent search: the job moves up.
-			j.deadline = r.deadline
+			j.setDeadline(r.deadline)
 			if j.index >= 0 {
 				heap.Fix(&q.heap, j.index)
 			}
@@ -806,7 +806,8 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 	}
 	for _, b := range batches {
 		q.seq++
-		j := &job{stay: r.stay, stayKey: r.stayKey, hotels: b, index: -1, seq: q.seq, deadline: r.deadline, enqueued: now}
+		j := &job{stay: r.stay, stayKey: r.stayKey, hotels: b, index: -1, seq: q.seq, enqueued: now}
+		j.setDeadline(r.deadline)
 		j.first = member{w: w, hotels: b, job: j}
 		m := &j.first
 		j.inline[0] = m
@@ -1064,7 +1065,7 @@ func (q *vendorQueue) merge(head *job) {
 			q.flights[flightKey{k.stayKey, h}] = head
 		}
 		if k.deadline.Before(head.deadline) {
-			head.deadline = k.deadline
+			head.setDeadline(k.deadline)
 		}
 		merged = append(merged, k)
 	}

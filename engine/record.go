@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/rand"
@@ -63,18 +62,25 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	if req.Body != nil && req.Body != http.NoBody {
 		// The whole body goes to the vendor; the record keeps its first
 		// t.maxBody bytes.
-		b, err := io.ReadAll(req.Body)
+		// Read into a string once: the record keeps it and the copy of
+		// the request sends it (no second copy).
+		var sb strings.Builder
+		if n := req.ContentLength; n > 0 && n <= int64(t.maxBody) {
+			sb.Grow(int(n))
+		}
+		_, err := io.Copy(&sb, req.Body)
 		req.Body.Close()
 		if err != nil {
 			return nil, err
 		}
-		ex.RequestBody = string(b[:min(len(b), t.maxBody)])
+		b := sb.String()
+		ex.RequestBody = b[:min(len(b), t.maxBody)]
 		// A shallow copy with a body of its own (a RoundTripper must not
 		// modify the caller's request; nothing here modifies what the copy
 		// shares with it).
 		r2 := *req
-		r2.Body = io.NopCloser(bytes.NewReader(b))
-		r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		r2.Body = io.NopCloser(strings.NewReader(b))
+		r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(b)), nil }
 		req = &r2
 	}
 	var seen *redact.Seen
@@ -96,7 +102,11 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	ex.Status = resp.StatusCode
 	// Redaction builds new header maps; the response's is only read.
 	ex.ResponseHeader = resp.Header
-	resp.Body = &recordingBody{rc: resp.Body, ex: ex, t: t, ctx: ctx, seen: seen}
+	rb := &recordingBody{rc: resp.Body, ex: ex, t: t, ctx: ctx, seen: seen}
+	if n := resp.ContentLength; n > 0 {
+		rb.buf.Grow(int(min(n, int64(t.maxBody))))
+	}
+	resp.Body = rb
 	return resp, nil
 }
 
@@ -117,7 +127,7 @@ type recordingBody struct {
 	ex   *hotelrates.Exchange
 	t    *recordingTransport
 	ctx  context.Context
-	buf  bytes.Buffer
+	buf  strings.Builder // its String is the record's body, not copied
 	once sync.Once
 	seen *redact.Seen // the request already redacted
 }
@@ -144,7 +154,7 @@ func (b *recordingBody) Close() error {
 
 func (b *recordingBody) done() {
 	b.once.Do(func() {
-		b.ex.ResponseBody = b.t.decoded(b.ex.ResponseHeader, b.buf.Bytes())
+		b.ex.ResponseBody = b.t.decoded(b.ex.ResponseHeader, b.buf.String())
 		b.t.finish(b.ctx, b.ex, b.seen)
 	})
 }
@@ -154,17 +164,17 @@ func (b *recordingBody) done() {
 // (Go's transport decompresses only what it asked for), so that it can be
 // redacted and read; at most maxBody bytes. Of a broken gzip stream it
 // keeps what decompressed, or the raw bytes when nothing did.
-func (t *recordingTransport) decoded(h http.Header, body []byte) string {
+func (t *recordingTransport) decoded(h http.Header, body string) string {
 	if len(body) == 0 || !strings.EqualFold(strings.TrimSpace(h.Get("Content-Encoding")), "gzip") {
-		return string(body)
+		return body
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(body))
+	zr, err := gzip.NewReader(strings.NewReader(body))
 	if err != nil {
-		return string(body)
+		return body
 	}
 	out, _ := io.ReadAll(io.LimitReader(zr, int64(t.maxBody)))
 	if len(out) == 0 {
-		return string(body)
+		return body
 	}
 	return string(out)
 }

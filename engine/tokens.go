@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hotelrates"
@@ -16,6 +17,13 @@ import (
 // talk to it over channels: acquire, release, invalidate. It refreshes a
 // token before it expires with one refresh in flight, logs in sessions up
 // to the vendor's maximum and leases each to one loader at a time.
+//
+// A token, which every loader may use at once, is also published: the
+// manager stores an immutable snapshot of the current token in published,
+// and acquire reads it without a message while it is unexpired. Only a
+// call that finds no usable snapshot asks the manager. The snapshot's used
+// flag is the one thing callers write: the manager reads it to decide
+// whether a token is worth refreshing before it expires.
 type tokenManager struct {
 	name    string
 	vendor  hotelrates.Vendor
@@ -32,6 +40,29 @@ type tokenManager struct {
 	authDone chan authResult
 	done     chan struct{} // closed when the loop has returned
 	auths    sync.WaitGroup
+
+	// published is the current token (AuthToken only), or nil while there
+	// is none usable; only the manager's loop stores it.
+	published atomic.Pointer[tokenSnapshot]
+}
+
+// tokenSnapshot is a published token: cred never changes once stored;
+// used says a call took it.
+type tokenSnapshot struct {
+	cred hotelrates.Credential
+	used atomic.Bool
+}
+
+// take returns the snapshot's token if it is unexpired at now, marking it
+// used.
+func (s *tokenSnapshot) take(now time.Time) (hotelrates.Credential, bool) {
+	if s == nil || (!s.cred.Expires.IsZero() && !now.Before(s.cred.Expires)) {
+		return hotelrates.Credential{}, false
+	}
+	if !s.used.Load() { // one write per token, not one per call
+		s.used.Store(true)
+	}
+	return s.cred, true
 }
 
 type leaseReq struct {
@@ -78,6 +109,11 @@ func newTokenManager(name string, v hotelrates.Vendor, scheme hotelrates.AuthSch
 func (m *tokenManager) acquire(ctx context.Context, reply chan leaseReply) (hotelrates.Credential, error) {
 	if m.scheme == hotelrates.AuthNone {
 		return hotelrates.Credential{}, nil
+	}
+	if m.scheme == hotelrates.AuthToken {
+		if c, ok := m.published.Load().take(time.Now()); ok {
+			return c, nil
+		}
 	}
 	if reply == nil {
 		reply = make(chan leaseReply, 1)
@@ -217,7 +253,8 @@ func (m *tokenManager) runToken(ctx context.Context) {
 	var (
 		cur        hotelrates.Credential
 		have       bool
-		used       bool // a call got cur: only then is it refreshed before it expires
+		used       bool // a call got cur from the loop (calls that read it published mark snap)
+		snap       *tokenSnapshot
 		refreshing bool
 		waiters    []leaseReq
 		failUntil  time.Time
@@ -235,6 +272,7 @@ func (m *tokenManager) runToken(ctx context.Context) {
 	usable := func() bool {
 		return have && (cur.Expires.IsZero() || time.Now().Before(cur.Expires))
 	}
+	defer m.published.Store(nil)
 	for {
 		select {
 		case r := <-m.reqs:
@@ -253,6 +291,7 @@ func (m *tokenManager) runToken(ctx context.Context) {
 		case secret := <-m.invals:
 			if have && cur.Secret == secret {
 				have = false
+				m.published.Store(nil)
 				m.metrics.invalidations.WithLabelValues(m.name).Inc()
 				start()
 			}
@@ -273,6 +312,8 @@ func (m *tokenManager) runToken(ctx context.Context) {
 			}
 			cur, have = res.cred, true
 			used = len(waiters) > 0
+			snap = &tokenSnapshot{cred: cur}
+			m.published.Store(snap)
 			for _, w := range waiters {
 				w.reply <- leaseReply{cred: cur}
 			}
@@ -284,7 +325,7 @@ func (m *tokenManager) runToken(ctx context.Context) {
 			// A token nobody used since it came is left to expire: an idle
 			// vendor is not asked for tokens forever; the next call fetches
 			// one on demand.
-			if used || len(waiters) > 0 {
+			if used || (snap != nil && snap.used.Load()) || len(waiters) > 0 {
 				start()
 			}
 		case <-ctx.Done():
