@@ -34,6 +34,16 @@ type hotelState struct {
 	emitted bool
 }
 
+// addOffers appends a vendor's offers for the hotel, each marked with the
+// vendor (the vendor's slice is not modified).
+func (h *hotelState) addOffers(vendor string, offers []hotelrates.Offer) {
+	h.offers = slices.Grow(h.offers, len(offers))
+	for _, o := range offers {
+		o.Vendor = vendor
+		h.offers = append(h.offers, o)
+	}
+}
+
 type vendorTally struct {
 	status  hotelrates.VendorStatus
 	lastErr error
@@ -72,13 +82,16 @@ func (a *aggregator) add(r jobResult) {
 	t.status.Errors += r.errors
 	t.last = time.Now()
 	var byHotel map[string][]hotelrates.Offer
-	if r.err == nil {
+	switch {
+	case r.err != nil:
+		t.lastErr = r.err
+	case len(r.offers) > 8:
+		// A batch answer: index it once. (A small one is scanned per hotel
+		// instead; most calls answer one hotel.)
 		byHotel = make(map[string][]hotelrates.Offer, len(r.offers))
 		for _, ho := range r.offers {
 			byHotel[ho.HotelID] = append(byHotel[ho.HotelID], ho.Offers...)
 		}
-	} else {
-		t.lastErr = r.err
 	}
 	for _, id := range r.hotels {
 		h := a.hotels[id]
@@ -90,9 +103,14 @@ func (a *aggregator) add(r jobResult) {
 			h.failed = true
 		} else {
 			t.status.HotelsAnswered++
-			for _, o := range byHotel[id] {
-				o.Vendor = r.vendor
-				h.offers = append(h.offers, o)
+			if byHotel != nil {
+				h.addOffers(r.vendor, byHotel[id])
+			} else {
+				for _, ho := range r.offers {
+					if ho.HotelID == id {
+						h.addOffers(r.vendor, ho.Offers)
+					}
+				}
 			}
 			h.sources = append(h.sources, hotelrates.Source{Vendor: r.vendor, Shared: r.shared})
 		}
@@ -115,10 +133,7 @@ func (a *aggregator) addCached(vendor, id string, c cached) {
 	h := a.hotels[id]
 	h.waiting--
 	t.status.HotelsAnswered++
-	for _, o := range c.offers {
-		o.Vendor = vendor
-		h.offers = append(h.offers, o)
-	}
+	h.addOffers(vendor, c.offers)
 	h.sources = append(h.sources, hotelrates.Source{Vendor: vendor, Cached: true, Age: time.Since(c.at)})
 	if h.waiting == 0 {
 		a.queue = append(a.queue, id)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"math/bits"
 	"slices"
 	"time"
@@ -40,7 +41,13 @@ type gate struct {
 	pausedUntil time.Time
 	lastCut     time.Time
 	srtt        time.Duration
-	classes     map[int]*rttClass
+	// slat is the latency over a longer horizon (admitHorizon, in time,
+	// not samples) and lastDone when a call last came back: admission's
+	// view (admitLatency), which a burst of local work does not sway.
+	slat     time.Duration
+	slatAt   time.Time
+	lastDone time.Time
+	classes  map[int]*rttClass
 	// The vendor's published budget (hotelrates.ReportRateLimit): at most
 	// budgetLeft more calls before budgetUntil, spaced budgetEvery apart.
 	budgetLeft  int
@@ -64,7 +71,12 @@ const (
 	vegasBeta   = 4.0 // above beta*log10(limit) shrink it
 	cutFactor   = 0.75
 	cutFallback = 100 * time.Millisecond // spacing of cuts before any latency is known
-	capRecovery = 30 * time.Second       // how often the post-congestion ceiling may climb by one
+	// admitHorizon is the time constant of the latency admission judges
+	// by: a few hundred milliseconds of calls slowed by this machine's own
+	// burst of work (searches arriving together) barely move it, a vendor
+	// that stays slower is seen within seconds.
+	admitHorizon = 2 * time.Second
+	capRecovery  = 30 * time.Second // how often the post-congestion ceiling may climb by one
 )
 
 func newGate(floor, ceiling int, rps float64, burst int) *gate {
@@ -127,11 +139,15 @@ const (
 // latency for a batch of hotels, and its outcome.
 func (g *gate) done(now time.Time, rtt time.Duration, hotels int, o callOutcome) {
 	g.inflight--
+	if o != outcomeNone {
+		g.lastDone = now
+	}
 	switch o {
 	case outcomeCongestion:
 		g.cut(now, cutFactor)
 	case outcomeOK:
 		g.srtt = ewma(g.srtt, rtt)
+		g.slowAdd(now, rtt)
 		c := g.classes[bits.Len(uint(hotels))]
 		if c == nil {
 			c = &rttClass{}
@@ -207,6 +223,27 @@ func (g *gate) paused(now time.Time) bool { return now.Before(g.pausedUntil) }
 
 // latency returns the smoothed latency of a call, 0 before the first.
 func (g *gate) latency() time.Duration { return g.srtt }
+
+// slowAdd adds a latency sample at now to the long-horizon average: an
+// exponential average in time (weight 1-e^(-dt/admitHorizon)), so many
+// samples in a short burst weigh as much as that short time.
+func (g *gate) slowAdd(now time.Time, rtt time.Duration) {
+	if g.slat == 0 {
+		g.slat, g.slatAt = rtt, now
+		return
+	}
+	w := -math.Expm1(-float64(now.Sub(g.slatAt)) / float64(admitHorizon))
+	g.slat += time.Duration(w * float64(rtt-g.slat))
+	g.slatAt = now
+}
+
+// admitLatency is the latency admission estimates work with, 0 before the
+// first answer: the smoothed latency, but no more than the long-horizon
+// one. When searches arrive together the calls in flight answer late
+// for a moment because this machine is busy planning them, not because
+// the vendor slowed: judged by that moment's latency, searches that
+// would finish in time were refused.
+func (g *gate) admitLatency() time.Duration { return min(g.srtt, g.slat) }
 
 func (c *rttClass) add(rtt time.Duration) {
 	c.srtt = ewma(c.srtt, rtt)

@@ -828,6 +828,10 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 	r.reply <- planReply{hits: hits, parts: len(joined) + len(batches)}
 }
 
+// stallMin is the shortest silence with calls in flight that admission
+// takes for a stalled vendor.
+const stallMin = 50 * time.Millisecond
+
 // admit decides whether calls new calls for a search due by deadline fit:
 // the work due before that deadline (earliest deadline first: later work
 // does not count against it), the search's own calls included, must take
@@ -844,15 +848,18 @@ func (q *vendorQueue) admit(calls int, deadline, now time.Time) error {
 		return &hotelrates.Error{Code: hotelrates.CodeOverloaded, RetryAfter: time.Second,
 			Message: fmt.Sprintf("vendor %s has %d calls queued, the most it takes; retry shortly", q.name, q.queued())}
 	}
-	lat := q.gate.latency()
+	lat := q.gate.admitLatency()
 	if lat <= 0 {
 		return nil
 	}
-	// A call in flight longer than the smoothed latency says the vendor (or
-	// this machine) got slower than the estimate knows yet.
-	for _, j := range q.running {
-		for _, a := range j.running {
-			lat = max(lat, now.Sub(a.started))
+	// No answer for a while with calls in flight: the vendor stalls, and
+	// the oldest call's age says how slow it is now (a vendor that still
+	// answers, only slower, is seen by admitLatency).
+	if q.gate.inflight > 0 && now.Sub(q.gate.lastDone) > max(4*lat, stallMin) {
+		for _, j := range q.running {
+			for _, a := range j.running {
+				lat = max(lat, now.Sub(a.started))
+			}
 		}
 	}
 	ahead := q.reserved

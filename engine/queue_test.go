@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -208,4 +209,79 @@ func TestSearchJoinsACallInItsGrace(t *testing.T) {
 			t.Errorf("%d calls for one hotel", n)
 		}
 	})
+}
+
+// seedLatency feeds the gate answers of latency rtt, one every step, over
+// span ending at end.
+func seedLatency(g *gate, end time.Time, span, step, rtt time.Duration) {
+	for at := end.Add(-span); !at.After(end); at = at.Add(step) {
+		g.start(at)
+		g.done(at, rtt, 1, outcomeOK)
+	}
+}
+
+// Admission judges the work due by the vendor's latency over seconds, not
+// by a moment in which this machine's own burst of work made answers late;
+// a vendor that stays slower, or stops answering, is seen.
+func TestAdmissionLatencyIgnoresABurstButNotASlowVendor(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		burst  time.Duration // how long answers came 10x slower, just now
+		admits bool
+	}{
+		{"steady", 0, true},
+		{"a 300 ms burst of local work", 300 * time.Millisecond, true},
+		{"the vendor is 10x slower for 10 s", 10 * time.Second, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				q := newHandQueue(t, &scriptedVendor{batch: 1}, VendorConfig{Concurrency: 4, MinConcurrency: 4})
+				now := time.Now()
+				seedLatency(q.gate, now.Add(-tt.burst), 20*time.Second, 10*time.Millisecond, 10*time.Millisecond)
+				if tt.burst > 0 {
+					seedLatency(q.gate, now, tt.burst, time.Millisecond, 100*time.Millisecond)
+				}
+				// 1,000 calls due first; the next search's 100 fit in 60% of its
+				// 20 s at 10 ms a call (2.75 s; 6.2 s at the 22.6 ms the burst
+				// brings), not at 100 ms (27.5 s).
+				if rep, _ := q.search(1, hotelIDs(1, 1000), 20*time.Second, true); rep.err != nil {
+					t.Fatal(rep.err)
+				}
+				rep, _ := q.search(2, hotelIDs(2001, 2100), 20*time.Second, true)
+				if got := rep.err == nil; got != tt.admits {
+					t.Errorf("admitted %v (%v), want %v", got, rep.err, tt.admits)
+				}
+			})
+		})
+	}
+}
+
+// A vendor with calls in flight and no answer for a while is judged by
+// the age of those calls.
+func TestAdmissionSeesAStalledVendor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}, block: true, inFetch: make(chan struct{}, 8)}
+		q := newHandQueue(t, v, VendorConfig{Concurrency: 4, MinConcurrency: 4})
+		seedLatency(q.gate, time.Now(), 20*time.Second, 10*time.Millisecond, 10*time.Millisecond)
+		if rep, _ := q.search(1, hotelIDs(1, 8), 10*time.Second, true); rep.err != nil {
+			t.Fatal(rep.err)
+		}
+		q.step() // four calls in flight, blocked
+		if rep, _ := q.search(2, hotelIDs(101, 101), 10*time.Second, true); rep.err != nil {
+			t.Fatalf("refused while the vendor answers in time: %v", rep.err)
+		}
+		time.Sleep(5 * time.Second) // no answer
+		if rep, _ := q.search(3, hotelIDs(201, 201), 10*time.Second, true); rep.err == nil {
+			t.Error("admitted although the vendor has not answered for 5 s")
+		}
+	})
+}
+
+// hotelIDs returns "h<from>" ... "h<to>".
+func hotelIDs(from, to int) []string {
+	out := make([]string, 0, to-from+1)
+	for i := from; i <= to; i++ {
+		out = append(out, "h"+strconv.Itoa(i))
+	}
+	return out
 }
