@@ -201,6 +201,7 @@ func (e *Engine) newVendor(vc VendorConfig) (*vendorQueue, error) {
 	q := newVendorQueue(info, cfg, tokens, log, vm, e.opts.NoSharing)
 	q.pool = newPool(name, vc.Vendor, hc, tokens, cfg, log, q.results, q.retire)
 	q.pool.tr = newTranslator(name, e.opts.Mapping, e.opts.Rates, log)
+	q.pool.m, q.pool.cache = vm, q.cache
 	return q, nil
 }
 

@@ -144,10 +144,13 @@ type attemptResult struct {
 	a        *attempt
 	offers   []hotelrates.HotelOffers
 	err      error
-	sent     bool                 // the call went to the vendor
-	rtt      time.Duration        // of the call, when sent
-	timedOut bool                 // the call timeout ended it, not the queue
-	limit    hotelrates.RateLimit // the vendor's published budget, if it said
+	sent     bool          // the call went to the vendor
+	rtt      time.Duration // of the call, when sent
+	timedOut bool          // the call timeout ended it, not the queue
+	// abandoned: when the call ended, its context had ended (the queue
+	// gave up on it, the call timeout, or the engine stopping).
+	abandoned bool
+	limit     hotelrates.RateLimit // the vendor's published budget, if it said
 }
 
 // jobResult is what one member learns from a job.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"hotelrates"
 )
 
@@ -30,6 +32,8 @@ type pool struct {
 	results chan<- attemptResult
 	retire  chan<- *loader
 	tr      translator
+	m       *vendorMetrics                  // the vendor's, counted by the loaders as calls end
+	cache   *otter.Cache[flightKey, cached] // the rate cache the loaders fill (nil: none)
 	wg      sync.WaitGroup
 }
 
@@ -62,6 +66,10 @@ func (p *pool) run(ctx context.Context, l *loader) {
 		case a := <-l.work:
 			r := p.call(l, a)
 			r.l = l
+			// The attempt ends here, on the loader: its context (and
+			// timer) go before the queue hears of it.
+			r.abandoned = a.ctx.Err() != nil
+			a.cancel()
 			select {
 			case p.results <- r:
 			case <-ctx.Done():
@@ -118,6 +126,15 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 		// The token is stale for everyone: the first report starts one
 		// refresh.
 		p.tokens.invalidate(cred)
+	}
+	// What needs no decision of the queue's is done here, in parallel
+	// across the loaders, not on the queue's one goroutine.
+	p.m.callDuration.Observe(rtt.Seconds())
+	if err == nil {
+		p.m.callsOK.Inc()
+		remember(p.cache, j.stayKey, j.hotels, offers, time.Now())
+	} else {
+		p.m.calls.WithLabelValues(outcome(err)).Inc()
 	}
 	return attemptResult{a: a, offers: offers, err: err, sent: true, rtt: rtt, timedOut: timedOut, limit: a.report.RateLimit}
 }

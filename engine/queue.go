@@ -466,20 +466,13 @@ func (q *vendorQueue) dispatch(ctx context.Context, j *job, hedge bool, verdict 
 func (q *vendorQueue) result(r attemptResult, now time.Time) {
 	q.idle = append(q.idle, r.l)
 	a, j := r.a, r.a.job
-	abandoned := a.ctx.Err() != nil // the queue gave up on the call, or the engine stops
-	a.cancel()
+	abandoned := r.abandoned
 	if i := slices.Index(j.running, a); i >= 0 {
 		j.running = slices.Delete(j.running, i, i+1)
 	}
 	oc := outcomeNone
 	if r.sent {
 		oc = q.signal(r, abandoned, now)
-		q.m.callDuration.Observe(r.rtt.Seconds())
-		if r.err == nil {
-			q.m.callsOK.Inc()
-		} else {
-			q.m.calls.WithLabelValues(outcome(r.err)).Inc()
-		}
 		if r.err == nil && q.hedging() {
 			q.lat.add(r.rtt)
 		}
@@ -505,7 +498,6 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 		if a.hedge {
 			q.lat.won()
 		}
-		q.remember(j, r.offers, now)
 		q.finish(j, r.offers, nil)
 		return
 	}
@@ -714,26 +706,30 @@ func (q *vendorQueue) forget(j *job) {
 	}
 }
 
-// remember caches a job's answer: every hotel of it, those without offers
-// too. A call that answers after its searches left fills the cache too.
-func (q *vendorQueue) remember(j *job, offers []hotelrates.HotelOffers, now time.Time) {
-	if q.cache == nil {
+// remember fills the rate cache with one call's answer: per hotel of the
+// call, its offers (none for a hotel the vendor answered without). A
+// loader calls it as the answer arrives, before the queue hears of it, so
+// the cache's work is spread over the loaders instead of the queue's one
+// goroutine; a late answer (a hedge that lost, a call in its grace) fills
+// it too.
+func remember(cache *otter.Cache[flightKey, cached], stayKey string, hotels []string, offers []hotelrates.HotelOffers, now time.Time) {
+	if cache == nil {
 		return
 	}
-	if len(j.hotels) == 1 {
+	if len(hotels) == 1 {
 		var o []hotelrates.Offer
 		for _, ho := range offers {
 			o = append(o, ho.Offers...)
 		}
-		q.cache.Set(flightKey{j.stayKey, j.hotels[0]}, cached{offers: o, at: now})
+		cache.Set(flightKey{stayKey, hotels[0]}, cached{offers: o, at: now})
 		return
 	}
 	by := make(map[string][]hotelrates.Offer, len(offers))
 	for _, ho := range offers {
 		by[ho.HotelID] = append(by[ho.HotelID], ho.Offers...)
 	}
-	for _, h := range j.hotels {
-		q.cache.Set(flightKey{j.stayKey, h}, cached{offers: by[h], at: now})
+	for _, h := range hotels {
+		cache.Set(flightKey{stayKey, h}, cached{offers: by[h], at: now})
 	}
 }
 
