@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,11 @@ type CostOptions struct {
 	// sandbox's (default 64), at Latency per call (default 2 ms).
 	Concurrency, SimConcurrency int
 	Latency                     time.Duration
+	// Rounds is how many times each client makes its calls (default 3),
+	// alternating: hand-written, service, hand-written, ... A machine
+	// shared with other work makes one round's figures noisy; the ratios
+	// reported are the medians of the rounds'.
+	Rounds int
 	// ProfilePath, when set, is where a CPU profile of the service during
 	// its calls is written (taken from its admin listener's pprof), and
 	// ProfilePath.allocs its allocation profile.
@@ -56,14 +62,26 @@ type CostSide struct {
 	WallMS     float64 `json:"wall_ms"`
 }
 
+// CostRound is one round: each client's calls, one after the other.
+type CostRound struct {
+	Hand      CostSide `json:"hand_written"`
+	Service   CostSide `json:"hotelrates"`
+	CPURatio  float64  `json:"cpu_ratio"`  // service / hand-written, per call
+	WallRatio float64  `json:"wall_ratio"` // service / hand-written
+}
+
 // CostResult is the side-by-side.
 type CostResult struct {
-	Options   CostOptions `json:"options"`
-	FloorMS   float64     `json:"floor_ms"` // ceil(calls / concurrency) x latency
-	Hand      CostSide    `json:"hand_written"`
-	Service   CostSide    `json:"hotelrates"`
-	CPURatio  float64     `json:"cpu_ratio"`  // service / hand-written, per call
-	WallRatio float64     `json:"wall_ratio"` // service / hand-written
+	Options CostOptions `json:"options"`
+	FloorMS float64     `json:"floor_ms"` // ceil(calls / concurrency) x latency
+	Rounds  []CostRound `json:"rounds"`
+	// Hand and Service are the rounds together (all their calls and CPU;
+	// wall the median round's); CPURatio and WallRatio the medians of the
+	// rounds' ratios.
+	Hand      CostSide `json:"hand_written"`
+	Service   CostSide `json:"hotelrates"`
+	CPURatio  float64  `json:"cpu_ratio"`
+	WallRatio float64  `json:"wall_ratio"`
 }
 
 func (o CostOptions) withDefaults() (CostOptions, error) {
@@ -88,6 +106,9 @@ func (o CostOptions) withDefaults() (CostOptions, error) {
 	}
 	if o.Latency <= 0 {
 		o.Latency = 2 * time.Millisecond
+	}
+	if o.Rounds <= 0 {
+		o.Rounds = 3
 	}
 	return o, nil
 }
@@ -144,39 +165,40 @@ func Cost(ctx context.Context, opts CostOptions) (CostResult, error) {
 	}
 	stay := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-04-01"), CheckOut: hotelrates.MustDate("2027-04-03"), Adults: 2, Rooms: 1, Currency: "USD"}
 	hotels := sandbox.HotelIDs(sandbox.FirstHotel, sandbox.FirstHotel+opts.Calls-1)
-	before, err := simCalls(ctx, ctl, simURL)
-	if err != nil {
-		return res, err
-	}
-	cpu0 := selfCPU()
-	start := time.Now()
-	work := make(chan string)
-	var wg sync.WaitGroup
-	var failed sync.Once
-	var callErr error
-	for range opts.Concurrency {
-		wg.Go(func() {
-			for h := range work {
-				if _, err := client.Fetch(ctx, hc, cred, hotelrates.Query{Stay: stay, HotelIDs: []string{h}}); err != nil {
-					failed.Do(func() { callErr = err })
+	hand := func() (CostSide, error) {
+		side := CostSide{Name: "hand-written pool"}
+		before, err := simCalls(ctx, ctl, simURL)
+		if err != nil {
+			return side, err
+		}
+		cpu0 := selfCPU()
+		start := time.Now()
+		work := make(chan string)
+		var wg sync.WaitGroup
+		var failed sync.Once
+		var callErr error
+		for range opts.Concurrency {
+			wg.Go(func() {
+				for h := range work {
+					if _, err := client.Fetch(ctx, hc, cred, hotelrates.Query{Stay: stay, HotelIDs: []string{h}}); err != nil {
+						failed.Do(func() { callErr = err })
+					}
 				}
-			}
-		})
+			})
+		}
+		for _, h := range hotels {
+			work <- h
+		}
+		close(work)
+		wg.Wait()
+		side.WallMS, side.CPUMS = ms(time.Since(start)), ms(selfCPU()-cpu0)
+		if callErr != nil {
+			return side, fmt.Errorf("hand-written client: %w", callErr)
+		}
+		after, err := simCalls(ctx, ctl, simURL)
+		side.Calls = after - before
+		return side, err
 	}
-	for _, h := range hotels {
-		work <- h
-	}
-	close(work)
-	wg.Wait()
-	res.Hand = CostSide{Name: "hand-written pool", WallMS: ms(time.Since(start)), CPUMS: ms(selfCPU() - cpu0)}
-	if callErr != nil {
-		return res, fmt.Errorf("hand-written client: %w", callErr)
-	}
-	after, err := simCalls(ctx, ctl, simURL)
-	if err != nil {
-		return res, err
-	}
-	res.Hand.Calls = after - before
 
 	// The service, in its own process, with its archive.
 	apiAddr, err := freeAddr()
@@ -215,74 +237,127 @@ vendors:
 	apiHC := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opts.Searches}}
 	defer apiHC.CloseIdleConnections()
 	api := &httpapi.Client{BaseURL: apiURL, HTTP: apiHC}
-	// Warm up: the token and connections, on hotels the measured run does
+	// Warm up: the token and connections, on hotels the measured rounds do
 	// not ask for.
 	if err := costSearch(ctx, api, sandbox.HotelIDs(sandbox.FirstHotel+opts.Calls, sandbox.FirstHotel+opts.Calls+opts.Concurrency-1), stay); err != nil {
 		return res, err
 	}
-	before, err = simCalls(ctx, ctl, simURL)
-	if err != nil {
-		return res, err
-	}
-	svcCPU0, err := procCPU(svc.cmd.Process.Pid)
-	if err != nil {
-		return res, err
-	}
-	var profiled chan error
-	if admin != "" {
-		// The profile covers the hand-written client's wall time (the
-		// service takes at least as long).
-		secs := max(1, int(res.Hand.WallMS/1000))
-		url := "http://" + adminAddr + "/debug/pprof/profile?seconds=" + strconv.Itoa(secs)
-		profiled = make(chan error, 1)
-		go func() { profiled <- fetchTo(ctx, ctl, url, opts.ProfilePath) }()
-	}
-	start = time.Now()
-	per := (opts.Calls + opts.Searches - 1) / opts.Searches
-	errs := make(chan error, opts.Searches)
-	for i := 0; i < opts.Calls; i += per {
-		ids := hotels[i:min(i+per, len(hotels))]
-		wg.Go(func() { errs <- costSearch(ctx, api, ids, stay) })
-	}
-	wg.Wait()
-	res.Service = CostSide{Name: "hotelrates serve", WallMS: ms(time.Since(start))}
-	if profiled != nil {
-		if err := <-profiled; err != nil {
-			return res, fmt.Errorf("profile: %w", err)
-		}
-		// The allocations since the start, beside the CPU profile.
-		if err := fetchTo(ctx, ctl, "http://"+adminAddr+"/debug/pprof/allocs", opts.ProfilePath+".allocs"); err != nil {
-			return res, fmt.Errorf("profile: %w", err)
-		}
-	}
-	close(errs)
-	for err := range errs {
+	service := func(profile bool, handWall float64) (CostSide, error) {
+		side := CostSide{Name: "hotelrates serve"}
+		before, err := simCalls(ctx, ctl, simURL)
 		if err != nil {
-			return res, fmt.Errorf("hotelrates: %w", err)
+			return side, err
 		}
-	}
-	svcCPU1, err := procCPU(svc.cmd.Process.Pid)
-	if err != nil {
-		return res, err
-	}
-	res.Service.CPUMS = ms(svcCPU1 - svcCPU0)
-	after, err = simCalls(ctx, ctl, simURL)
-	if err != nil {
-		return res, err
-	}
-	res.Service.Calls = after - before
-	for _, s := range []*CostSide{&res.Hand, &res.Service} {
-		if s.Calls > 0 {
-			s.CPUPerCall = s.CPUMS * 1000 / float64(s.Calls)
+		cpu0, err := procCPU(svc.cmd.Process.Pid)
+		if err != nil {
+			return side, err
 		}
+		var profiled chan error
+		if profile {
+			// The profile covers the hand-written client's wall time (the
+			// service takes at least as long).
+			secs := max(1, int(handWall/1000))
+			url := "http://" + adminAddr + "/debug/pprof/profile?seconds=" + strconv.Itoa(secs)
+			profiled = make(chan error, 1)
+			go func() { profiled <- fetchTo(ctx, ctl, url, opts.ProfilePath) }()
+		}
+		start := time.Now()
+		per := (opts.Calls + opts.Searches - 1) / opts.Searches
+		errs := make(chan error, opts.Searches)
+		var wg sync.WaitGroup
+		for i := 0; i < opts.Calls; i += per {
+			ids := hotels[i:min(i+per, len(hotels))]
+			wg.Go(func() { errs <- costSearch(ctx, api, ids, stay) })
+		}
+		wg.Wait()
+		side.WallMS = ms(time.Since(start))
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return side, fmt.Errorf("profile: %w", err)
+			}
+			// The allocations since the start, beside the CPU profile.
+			if err := fetchTo(ctx, ctl, "http://"+adminAddr+"/debug/pprof/allocs", opts.ProfilePath+".allocs"); err != nil {
+				return side, fmt.Errorf("profile: %w", err)
+			}
+		}
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				return side, fmt.Errorf("hotelrates: %w", err)
+			}
+		}
+		cpu1, err := procCPU(svc.cmd.Process.Pid)
+		if err != nil {
+			return side, err
+		}
+		side.CPUMS = ms(cpu1 - cpu0)
+		after, err := simCalls(ctx, ctl, simURL)
+		side.Calls = after - before
+		return side, err
 	}
-	if res.Hand.CPUPerCall > 0 {
-		res.CPURatio = res.Service.CPUPerCall / res.Hand.CPUPerCall
+
+	for i := range opts.Rounds {
+		var r CostRound
+		if r.Hand, err = hand(); err != nil {
+			return res, err
+		}
+		if r.Service, err = service(i == 0 && opts.ProfilePath != "", r.Hand.WallMS); err != nil {
+			return res, err
+		}
+		r.Hand.perCall()
+		r.Service.perCall()
+		r.CPURatio, r.WallRatio = ratio(r.Service.CPUPerCall, r.Hand.CPUPerCall), ratio(r.Service.WallMS, r.Hand.WallMS)
+		res.Rounds = append(res.Rounds, r)
 	}
-	if res.Hand.WallMS > 0 {
-		res.WallRatio = res.Service.WallMS / res.Hand.WallMS
-	}
+	res.summarize()
 	return res, nil
+}
+
+// perCall sets CPUPerCall from the side's CPU and calls.
+func (s *CostSide) perCall() {
+	if s.Calls > 0 {
+		s.CPUPerCall = s.CPUMS * 1000 / float64(s.Calls)
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// summarize sets the result's totals and median ratios from its rounds.
+func (r *CostResult) summarize() {
+	if len(r.Rounds) == 0 {
+		return
+	}
+	var cpu, wall []float64
+	r.Hand, r.Service = CostSide{Name: r.Rounds[0].Hand.Name}, CostSide{Name: r.Rounds[0].Service.Name}
+	for _, rd := range r.Rounds {
+		for _, p := range []struct{ sum, side *CostSide }{{&r.Hand, &rd.Hand}, {&r.Service, &rd.Service}} {
+			p.sum.Calls += p.side.Calls
+			p.sum.CPUMS += p.side.CPUMS
+		}
+		cpu, wall = append(cpu, rd.CPURatio), append(wall, rd.WallRatio)
+	}
+	r.Hand.perCall()
+	r.Service.perCall()
+	r.CPURatio, r.WallRatio = median(cpu), median(wall)
+	// The wall time of the round whose wall ratio is the median.
+	for _, rd := range r.Rounds {
+		if rd.WallRatio == r.WallRatio {
+			r.Hand.WallMS, r.Service.WallMS = rd.Hand.WallMS, rd.Service.WallMS
+			break
+		}
+	}
+}
+
+// median returns the middle value (the lower middle of an even count).
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
 }
 
 // costSearch is one fresh search through the API that must complete.
@@ -300,26 +375,29 @@ func costSearch(ctx context.Context, api *httpapi.Client, ids []string, st hotel
 	return nil
 }
 
-// WriteCost writes the side-by-side as a Markdown table.
+// WriteCost writes the side-by-side as a Markdown table: one row per
+// round and client, then the median ratios.
 func WriteCost(w io.Writer, r CostResult) error {
 	o := r.Options
-	_, err := fmt.Fprintf(w, `# Per-call cost: hotelrates against a hand-written client
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Per-call cost: hotelrates against a hand-written client
 
-%d one-hotel calls on solo (sandbox C=%d, %s fixed, a process of its own); the hand-written client is
-a pool of %d goroutines (one token, POST, decode); hotelrates is `+"`hotelrates serve`"+` in a process of its
-own (solo concurrency %d fixed, file archive), asked %d fresh searches. CPU is each client's process
-(user + system). Floor: %.0f ms.
+%d one-hotel calls on solo (sandbox C=%d, %s fixed, a process of its own) by each client, in %d rounds
+(hand-written, then hotelrates, alternating); the hand-written client is a pool of %d goroutines (one
+token, POST, decode); hotelrates is `+"`hotelrates serve`"+` in a process of its own (solo concurrency %d
+fixed, file archive), asked %d fresh searches a round. CPU is each client's process (user + system).
+Floor: %.0f ms a round.
 
-| client | calls | CPU per call | CPU | wall |
-|---|---:|---:|---:|---:|
-| %s | %d | %.1f µs | %.0f ms | %.0f ms |
-| %s | %d | %.1f µs | %.0f ms | %.0f ms |
-
-hotelrates / hand-written: **CPU per call %.2f x, wall %.2f x**.
-`, o.Calls, o.SimConcurrency, o.Latency, o.Concurrency, o.Concurrency, o.Searches, r.FloorMS,
-		r.Hand.Name, r.Hand.Calls, r.Hand.CPUPerCall, r.Hand.CPUMS, r.Hand.WallMS,
-		r.Service.Name, r.Service.Calls, r.Service.CPUPerCall, r.Service.CPUMS, r.Service.WallMS,
-		r.CPURatio, r.WallRatio)
+| round | client | calls | CPU per call | CPU | wall | CPU ratio | wall ratio |
+|---:|---|---:|---:|---:|---:|---:|---:|
+`, o.Calls, o.SimConcurrency, o.Latency, len(r.Rounds), o.Concurrency, o.Concurrency, o.Searches, r.FloorMS)
+	for i, rd := range r.Rounds {
+		fmt.Fprintf(&b, "| %d | %s | %d | %.1f µs | %.0f ms | %.0f ms | | |\n", i+1, rd.Hand.Name, rd.Hand.Calls, rd.Hand.CPUPerCall, rd.Hand.CPUMS, rd.Hand.WallMS)
+		fmt.Fprintf(&b, "| %d | %s | %d | %.1f µs | %.0f ms | %.0f ms | %.2f x | %.2f x |\n", i+1, rd.Service.Name, rd.Service.Calls, rd.Service.CPUPerCall, rd.Service.CPUMS, rd.Service.WallMS, rd.CPURatio, rd.WallRatio)
+	}
+	fmt.Fprintf(&b, "\nAll rounds: hand-written %.1f µs per call, hotelrates %.1f µs. Medians of the rounds, hotelrates / hand-written: **CPU per call %.2f x, wall %.2f x**.\n",
+		r.Hand.CPUPerCall, r.Service.CPUPerCall, r.CPURatio, r.WallRatio)
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 

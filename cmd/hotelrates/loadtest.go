@@ -33,6 +33,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	cost := fs.Bool("cost", false, "instead of the scenarios: the per-call cost side by side, a hand-written client against hotelrates serve on one standalone vendorsim (writes cost.md and cost.json)")
 	costCalls := fs.Int("cost-calls", 0, "with --cost: one-hotel calls each client makes (default 8000)")
 	costProfile := fs.String("cost-profile", "", "with --cost: write a CPU profile of hotelrates serve during its calls to this file (go tool pprof FILE)")
+	costRounds := fs.Int("cost-rounds", 0, "with --cost: rounds of both clients' calls, alternating; the ratios are the rounds' medians (default 3)")
 	if err := fs.parse(args, stdout, stderr); err != nil {
 		return helpOr(err)
 	}
@@ -40,10 +41,10 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("loadtest takes no arguments, got %q", fs.Args())
 	}
 	if *cost {
-		return runCost(ctx, *out, loadtest.CostOptions{Calls: *costCalls, ProfilePath: *costProfile}, stdout)
+		return runCost(ctx, *out, loadtest.CostOptions{Calls: *costCalls, Rounds: *costRounds, ProfilePath: *costProfile}, stdout)
 	}
-	if *costCalls != 0 || *costProfile != "" {
-		return fmt.Errorf("--cost-calls and --cost-profile go with --cost")
+	if *costCalls != 0 || *costProfile != "" || *costRounds != 0 {
+		return fmt.Errorf("--cost-calls, --cost-rounds and --cost-profile go with --cost")
 	}
 	opts := loadtest.Options{Quick: *quick, ServerURL: *server, SandboxURL: *sandboxURL, Direct: *direct, Logger: log}
 	if *scenarios != "" {
