@@ -78,3 +78,37 @@ func BenchmarkRatesCall(b *testing.B) {
 		Exchange(&ex, []string{"solo-demo-secret"})
 	}
 }
+
+// BenchmarkClueScan measures the clue scan (mayHoldCredential) on the
+// texts of an ordinary call: a header name and value, a URL, a request
+// body, an answer, and a 100-hotel answer.
+func BenchmarkClueScan(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"results":[`)
+	for i := range 100 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"hotel_id":"H%d","offers":[{"room":"Double","board":"BB","price":"%d.50","currency":"EUR","refundable":true}]}`, i, 100+i)
+	}
+	sb.WriteString(`]}`)
+	texts := []struct{ name, s string }{
+		{"name", "Content-Length"},
+		{"date", "Wed, 02 Dec 2026 06:55:43 GMT"},
+		{"url", "http://127.0.0.1:9090/solo/v1/availability"},
+		{"request", `{"hotel_id":"H00042","check_in":"2027-04-01","check_out":"2027-04-03","adults":2,"rooms":1,"currency":"USD"}`},
+		{"answer", `{"hotel_id":"H00042","currency":"USD","offers":[{"room":"Deluxe King","board":"BB","total":"512.40","refundable":true,"cancel_deadline":"2027-03-29T18:00:00Z"},{"room":"Standard Double","board":"RO","total":"380.10","refundable":false}]}`},
+		{"100-hotels", sb.String()},
+	}
+	for _, t := range texts {
+		if mayHoldCredential(t.s) {
+			b.Fatalf("%s holds a clue", t.name)
+		}
+		b.Run(t.name, func(b *testing.B) {
+			b.SetBytes(int64(len(t.s)))
+			for b.Loop() {
+				mayHoldCredential(t.s)
+			}
+		})
+	}
+}

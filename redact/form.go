@@ -56,13 +56,17 @@ func looksLikeForm(s string) bool {
 
 // redactURL removes the userinfo of raw and the values of sensitive query
 // and fragment parameters (and name=value pairs in the path, such as
-// ";jsessionid=..."), leaving the rest of raw as it was.
+// ";jsessionid=..."), leaving the rest of raw as it was. It returns raw
+// itself, without building a new string, when nothing changes: most URLs
+// have no userinfo, and their path, query and fragment hold no clue (see
+// mayHoldCredential), which the clue scan tells in one pass over each.
 func redactURL(raw string, col *collector) string {
 	if raw == "" {
 		return raw
 	}
 	rest, frag, hasFrag := strings.Cut(raw, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
+	origBase := base
 
 	// Userinfo: scheme://user:pass@host/...
 	if i := strings.Index(base, "://"); i >= 0 {
@@ -90,15 +94,28 @@ func redactURL(raw string, col *collector) string {
 		return base
 	}
 
+	// redactForm leaves a text without clues as it is (FuzzClueScan).
+	q, f := query, frag
+	if hasQuery && mayHoldCredential(query) {
+		q = redactForm(query, col)
+	}
+	if hasFrag && mayHoldCredential(frag) {
+		f = redactForm(frag, col)
+	}
+	if base == origBase && q == query && f == frag {
+		return raw // what the builder would join again
+	}
+
 	var b strings.Builder
+	b.Grow(len(base) + 1 + len(q) + 1 + len(f))
 	b.WriteString(base)
 	if hasQuery {
 		b.WriteByte('?')
-		b.WriteString(redactForm(query, col))
+		b.WriteString(q)
 	}
 	if hasFrag {
 		b.WriteByte('#')
-		b.WriteString(redactForm(frag, col))
+		b.WriteString(f)
 	}
 	return b.String()
 }

@@ -21,21 +21,34 @@ type edit struct {
 // lit set (the literal phase) it removes known secrets from every key,
 // string and number.
 type jsonWalker struct {
-	b     string
-	i     int
-	col   *collector
+	b   string
+	i   int
+	col *collector // &colv or nil
+	// colv is the caller's collector, copied in and back out: escape
+	// analysis cannot follow the recursive walk and lets whatever w
+	// points to escape, so pointing at the caller's collector would move
+	// every caller's collector to the heap, on every call, for the sake
+	// of this rarer path.
+	colv  collector
 	lit   *literal
 	edits []edit
-	// sensitive caches Sensitive by raw key: an answer repeats a few keys
-	// thousands of times.
+	// sensitive caches Sensitive by raw key, for keys with escapes, whose
+	// decoding is dear: an answer repeats a few keys thousands of times.
 	sensitive map[string]bool
 }
 
 // rewriteJSON applies the walker to the valid JSON text body. It returns
 // body itself when nothing needs replacing.
 func rewriteJSON(body string, col *collector, lit *literal) string {
-	w := &jsonWalker{b: body, col: col, lit: lit}
+	w := &jsonWalker{b: body, lit: lit}
+	if col != nil {
+		w.colv = *col
+		w.col = &w.colv
+	}
 	w.value(false)
+	if col != nil {
+		*col = w.colv
+	}
 	if len(w.edits) == 0 {
 		return body
 	}
@@ -141,6 +154,10 @@ func (w *jsonWalker) value(collect bool) {
 // isSensitive reports whether the key raw (a JSON string literal) names
 // a credential.
 func (w *jsonWalker) isSensitive(raw string) bool {
+	if len(raw) >= 2 && strings.IndexByte(raw, '\\') < 0 {
+		// A plain key: Sensitive reads it faster than the map finds it.
+		return Sensitive(raw[1 : len(raw)-1])
+	}
 	s, ok := w.sensitive[raw]
 	if !ok {
 		if w.sensitive == nil {

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
 	"net/url"
@@ -11,7 +12,10 @@ import (
 )
 
 // collector gathers the values the structural phase removed, so the
-// literal phase can remove them wherever else they occur.
+// literal phase can remove them wherever else they occur. Its zero value
+// is ready to use, and lives on the caller's stack: nothing keeps a
+// pointer to a collector past the call that made it (rewriteJSON works on
+// a copy for that reason).
 type collector struct {
 	seen []string // distinct; an exchange yields a handful at most
 }
@@ -21,32 +25,78 @@ func newCollector() *collector { return &collector{} }
 // add records v (and its trimmed form) if it is long enough to be removed
 // literally without erasing unrelated text.
 func (c *collector) add(v string) {
-	for _, s := range []string{v, strings.TrimSpace(v)} {
-		if len(s) >= minRemovedLen && !strings.Contains(s, Marker) && !strings.Contains(Marker, s) && !slices.Contains(c.seen, s) {
-			c.seen = append(c.seen, s)
-		}
+	c.addOne(v)
+	if t := strings.TrimSpace(v); len(t) != len(v) {
+		c.addOne(t)
 	}
+}
+
+func (c *collector) addOne(s string) {
+	if len(s) >= minRemovedLen && !strings.Contains(s, Marker) && !strings.Contains(Marker, s) && !slices.Contains(c.seen, s) {
+		if c.seen == nil {
+			// One allocation for the usual handful (a credential header
+			// yields its whole value and its token) instead of one per
+			// doubling.
+			c.seen = make([]string, 0, 4)
+		}
+		c.seen = append(c.seen, s)
+	}
+}
+
+// isCredentialSep reports whether b separates the parts of a credential
+// header value: the bytes strings.FieldsFunc split on before, ' ', '\t',
+// ',' and ';' (all ASCII, so splitting bytes equals splitting runes).
+func isCredentialSep(b byte) bool { return b == ' ' || b == '\t' || b == ',' || b == ';' }
+
+// credentialField returns the bounds of the first field of v at or after
+// i; start is len(v) when there is none.
+func credentialField(v string, i int) (start, end int) {
+	for i < len(v) && isCredentialSep(v[i]) {
+		i++
+	}
+	start = i
+	for i < len(v) && !isCredentialSep(v[i]) {
+		i++
+	}
+	return start, i
+}
+
+// moreFields reports whether a field of v follows i.
+func moreFields(v string, i int) bool {
+	for i < len(v) && isCredentialSep(v[i]) {
+		i++
+	}
+	return i < len(v)
 }
 
 // addCredential records a credential header value: the whole value and
 // each of its parts, so that the token of "Bearer <token>", the signature
 // of "APIKey=k,Signature=s,timestamp=t" and the password of a Basic
-// credential are removed wherever they are echoed.
+// credential are removed wherever they are echoed. It walks the fields in
+// place rather than splitting them into a slice: nearly every request
+// carries such a header, and the slice was an allocation per call.
 func (c *collector) addCredential(v string) {
 	c.add(v)
-	fields := strings.FieldsFunc(v, func(r rune) bool {
-		return r == ' ' || r == '\t' || r == ',' || r == ';'
-	})
-	for i, f := range fields {
+	var scheme string // the first field
+	for n, i := 0, 0; ; n++ {
+		s, e := credentialField(v, i)
+		if s == len(v) {
+			return
+		}
+		f := v[s:e]
+		i = e
+		if n == 0 {
+			scheme = f
+		}
 		if _, val, ok := strings.Cut(f, "="); ok {
 			c.add(strings.Trim(val, `"'`))
 			continue
 		}
-		if i == 0 && len(fields) > 1 {
+		if n == 0 && moreFields(v, e) {
 			continue // the scheme: Bearer, Basic, EAN, ...
 		}
 		c.add(f)
-		if i == 1 && strings.EqualFold(fields[0], "basic") {
+		if n == 1 && strings.EqualFold(scheme, "basic") {
 			if dec, err := base64.StdEncoding.DecodeString(f); err == nil {
 				if _, pass, ok := strings.Cut(string(dec), ":"); ok {
 					c.add(pass) // the user (an OAuth2 client id) is no secret
@@ -56,43 +106,74 @@ func (c *collector) addCredential(v string) {
 	}
 }
 
+// values returns what c collected, sorted (newLiteral's cache key wants
+// them in order). It is c's own slice, not a copy: the collector is done
+// with once its values are taken. A slice already in order is not
+// written to: Response's collector starts from a Seen's values, which it
+// must not modify.
 func (c *collector) values() []string {
-	return slices.Clone(c.seen)
+	if !slices.IsSorted(c.seen) {
+		slices.Sort(c.seen)
+	}
+	return c.seen
 }
 
 // literal removes known secrets, in their raw and escaped forms, from text.
 type literal struct {
 	r    *strings.Replacer
 	pats []string // longest first
+	// probe are the patterns that contain no other pattern: a text holds
+	// some pattern exactly when it holds one of these (a pattern holding
+	// another one brings it along). The variants of "Bearer <token>"
+	// all hold the token, so a typical exchange's check is two searches
+	// (the token, the vendor's secret), not five.
+	probe []string
+	// secrets is a copy of the secrets it was built for, so Response can
+	// tell that the literal Request built still fits.
+	secrets []string
 }
 
 // newLiteral returns the remover of secrets (at least minSecretLen long)
 // and removed values (already filtered by the collector), or nil if there
 // is nothing to remove. Strings that are part of Marker are ignored: they
-// cannot be removed from text that contains the marker.
+// cannot be removed from text that contains the marker. It modifies
+// neither slice.
 func newLiteral(secrets, removed []string) *literal {
 	if len(secrets) == 0 && len(removed) == 0 {
 		return nil
 	}
 	// The same secrets and removed values come back call after call (a
 	// vendor's configured secrets, its current token): the remover built
-	// for them is kept.
-	slices.Sort(removed)
+	// for them is kept. Its key wants removed in order; the collectors
+	// hand them over sorted already, so this copies only for other callers.
+	if !slices.IsSorted(removed) {
+		removed = slices.Sorted(slices.Values(removed))
+	}
 	var buf [512]byte
-	key := buf[:0] // looked up without allocating; a string only when stored
-	for _, s := range secrets {
-		key = append(append(key, s...), 0)
-	}
-	key = append(key, 1)
-	for _, s := range removed {
-		key = append(append(key, s...), 0)
-	}
+	key := appendLiteralKey(buf[:0], secrets, removed) // looked up without allocating; a string only when stored
 	if l, ok := literals.get(key); ok {
 		return l
 	}
 	l := buildLiteral(secrets, removed)
 	literals.put(string(key), l)
 	return l
+}
+
+// appendLiteralKey appends the cache key of (secrets, removed): the
+// number of secrets, then every string prefixed by its length. Unlike
+// strings joined by separator bytes, no two different pairs of lists
+// share a key, whatever bytes their strings hold (a removed value decoded
+// from JSON may hold any): a shared key would hand one exchange the
+// remover of another, which misses its values.
+func appendLiteralKey(key []byte, secrets, removed []string) []byte {
+	key = binary.AppendUvarint(key, uint64(len(secrets)))
+	for _, list := range [][]string{secrets, removed} {
+		for _, s := range list {
+			key = binary.AppendUvarint(key, uint64(len(s)))
+			key = append(key, s...)
+		}
+	}
+	return key
 }
 
 // literalCache keeps the removers of recent secret sets: a small private
@@ -158,7 +239,36 @@ func buildLiteral(secrets, removed []string) *literal {
 	for _, p := range pats {
 		args = append(args, p, Marker)
 	}
-	return &literal{r: strings.NewReplacer(args...), pats: pats}
+	return &literal{r: strings.NewReplacer(args...), pats: pats, probe: probePatterns(pats), secrets: slices.Clone(secrets)}
+}
+
+// probePatterns returns the patterns of pats (longest first) that contain
+// no other one, in the same order.
+func probePatterns(pats []string) []string {
+	var out []string
+	for i, p := range pats {
+		minimal := true
+		// Only the patterns after p can be part of it: those before are
+		// longer, or as long and different.
+		for _, q := range pats[i+1:] {
+			if strings.Contains(p, q) {
+				minimal = false
+				break
+			}
+		}
+		if minimal {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// fits reports whether l, built for some removed values, is also what
+// newLiteral would build for secrets and those same values: whether l was
+// built for secrets, byte for byte. A caller's secrets are compared, not
+// just its slice, in case it was modified in between.
+func (l *literal) fits(secrets []string) bool {
+	return l != nil && slices.Equal(l.secrets, secrets)
 }
 
 // variants returns s as it may appear in a URL, a form, a JSON string or
@@ -187,7 +297,7 @@ func (l *literal) has(s string) bool {
 	if l == nil {
 		return false
 	}
-	for _, p := range l.pats {
+	for _, p := range l.probe {
 		if strings.Contains(s, p) {
 			return true
 		}
@@ -199,11 +309,17 @@ func (l *literal) has(s string) bool {
 // case a replacement formed a new occurrence (only possible for secrets
 // that contain '[' or ']').
 func (l *literal) apply(s string) string {
-	if l == nil {
+	if !l.has(s) {
 		return s
 	}
-	for range 3 {
-		if !l.has(s) {
+	return l.replace(s)
+}
+
+// replace is apply for an s known to contain a pattern: a caller that
+// checked already saves searching s again.
+func (l *literal) replace(s string) string {
+	for i := range 3 {
+		if i > 0 && !l.has(s) {
 			break
 		}
 		out := l.r.Replace(s)

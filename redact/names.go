@@ -32,12 +32,13 @@ var sensitiveWords = []string{
 }
 
 // exactNames are normalized names that are sensitive only as a whole word.
-var exactNames = map[string]bool{"sid": true, "key": true, "sig": true}
+var exactNames = []string{"sid", "key", "sig"}
 
 // notSensitive are normalized names that contain a sensitive word but name
 // no secret: the OAuth2 token_type ("Bearer") must stay readable, and
-// removing "Bearer" literally everywhere would mangle other headers.
-var notSensitive = map[string]bool{"tokentype": true}
+// removing "Bearer" literally everywhere would mangle other headers. No
+// name is in both lists (TestNameLists).
+var notSensitive = []string{"tokentype"}
 
 // Sensitive reports whether a header, parameter, field, element or
 // attribute called name holds a credential. Names are compared
@@ -50,12 +51,46 @@ func Sensitive(name string) bool {
 	if i := strings.LastIndexByte(name, ':'); i >= 0 {
 		name = name[i+1:]
 	}
-	var buf [64]byte
-	n := appendNormalized(buf[:0], name)
-	if len(n) == 0 || notSensitive[string(n)] {
-		return false
+	// Every header, JSON key and form field name of an exchange comes
+	// through here: the names are compared in place, normalized on the
+	// fly, rather than normalized into a buffer and looked up in maps.
+	// As exactNames and notSensitive are disjoint, this is the rule
+	// "not in notSensitive, and in exactNames or holding a word".
+	if sensitiveMatcher.match(name) {
+		return !normalizedIn(name, notSensitive)
 	}
-	return exactNames[string(n)] || sensitiveMatcher.match(name)
+	return normalizedIn(name, exactNames)
+}
+
+// normalizedIn reports whether name, normalized as appendNormalized
+// does, is one of words.
+func normalizedIn(name string, words []string) bool {
+	for _, w := range words {
+		if normalizedIs(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizedIs reports whether name normalized is w (lowercase, without
+// separators), without building the normalized form.
+func normalizedIs(name, w string) bool {
+	j := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-' || c == '_' || c == '.':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if j == len(w) || w[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(w)
 }
 
 // appendNormalized appends s lowercased (ASCII) without '-', '_' and '.'.
@@ -84,9 +119,7 @@ func appendNormalized(b []byte, s string) []byte {
 // Kelvin sign to k).
 var clues = func() *matcher {
 	words := append(append([]string{}, sensitiveWords...), "bearer", "basic", `\u`, "%", "&#", "\u017f", "\u212a")
-	for w := range exactNames {
-		words = append(words, w)
-	}
+	words = append(words, exactNames...)
 	return newMatcher(words)
 }()
 
