@@ -29,8 +29,8 @@ type hit struct {
 }
 
 // newCache returns the vendor's rate cache, or nil when it is off. The
-// vendor's queue worker reads and fills it; its maintenance runs on the
-// calling goroutine (no goroutine of its own beyond the expiry clean-up,
+// vendor's queue worker reads it and the loaders fill it; its maintenance
+// runs on the calling goroutine (no goroutine of its own beyond the expiry clean-up,
 // which Engine.Close stops).
 func newCache(cfg VendorConfig) *otter.Cache[flightKey, cached] {
 	if cfg.CacheTTL <= 0 {

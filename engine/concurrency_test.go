@@ -298,3 +298,31 @@ func TestPublishedTokenFollowsTheManager(t *testing.T) {
 		})
 	}
 }
+
+// Once invalidate has returned, the caller's next acquire does not get the
+// revoked token again (it is unpublished before the manager hears of it).
+func TestRevokedTokenIsNotHandedOutAgain(t *testing.T) {
+	vend := &tokenVendor{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthToken}}, ttl: time.Hour}
+	m := newTokenManager("v", vend, hotelrates.AuthToken, http.DefaultClient, VendorConfig{Concurrency: 2, AuthTimeout: time.Second, RefreshBefore: 5 * time.Second}, slog.New(slog.DiscardHandler), NewMetrics(nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	go m.run(ctx)
+	defer func() { cancel(); <-m.done }()
+	again := 0
+	for range 500 {
+		c, err := m.acquire(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.invalidate(c)
+		c2, err := m.acquire(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c2.Secret == c.Secret {
+			again++
+		}
+	}
+	if again > 0 {
+		t.Errorf("a revoked token was handed out again %d times of 500", again)
+	}
+}

@@ -204,14 +204,22 @@ func (g *gate) pause(now time.Time, d time.Duration) {
 // budget takes the vendor's word that remaining more calls may start
 // before reset from now: the calls still in flight count against it, and
 // the rest are spread evenly over the time left, so the vendor's own limit
-// is not reached and answered with 429s. A budget the vendor renews (a
-// later reset, or more remaining) replaces the old one.
+// is not reached and answered with 429s. A report of a later window (a reset
+// over a second later) replaces the budget; within one window the budget
+// never rises, for answers reach the queue out of order.
 func (g *gate) budget(now time.Time, remaining int, reset time.Duration) {
 	if reset <= 0 {
 		return
 	}
-	left := remaining - g.inflight
-	g.budgetLeft, g.budgetUntil = max(0, left), now.Add(reset)
+	left := max(0, remaining-g.inflight)
+	until := now.Add(reset)
+	if d := until.Sub(g.budgetUntil); now.Before(g.budgetUntil) && d < time.Second && d > -time.Second {
+		// The same window: answers reach the queue in another order than
+		// the vendor counted them, so a report with more calls left is an
+		// older one, and must not raise the budget.
+		left = min(left, g.budgetLeft)
+	}
+	g.budgetLeft, g.budgetUntil = left, until
 	g.budgetEvery = 0
 	if left > 0 {
 		g.budgetEvery = reset / time.Duration(left+1)

@@ -23,7 +23,7 @@ type job struct {
 	index    int       // position in the queue's heap, -1 when not in it
 	seq      uint64    // arrival order: EDF's tie-break
 	deadline time.Time // EDF order: the most urgent member's deadline
-	dl       int64     // deadline.UnixNano(), what the heap compares (set by setDeadline)
+	dl       int64     // deadline as the heap compares it (set by setDeadline)
 	enqueued time.Time
 
 	members []*member
@@ -55,10 +55,15 @@ type job struct {
 }
 
 // setDeadline sets the job's deadline, and the integer the heap compares
-// (the heap's most frequent operation, cheaper than time.Time's).
+// (the heap's most frequent operation, cheaper than time.Time's): the
+// time since deadlineEpoch, on the monotonic clock like every other
+// comparison of deadlines (a step of the wall clock reorders nothing).
 func (j *job) setDeadline(t time.Time) {
-	j.deadline, j.dl = t, t.UnixNano()
+	j.deadline, j.dl = t, int64(t.Sub(deadlineEpoch))
 }
+
+// deadlineEpoch is what job deadlines are counted from.
+var deadlineEpoch = time.Now()
 
 type jobState uint8
 

@@ -21,8 +21,8 @@ import (
 // owns the vendor's jobs — the earliest-deadline-first heap, retries
 // waiting out their backoff, the table of calls queued or in flight that
 // coalescing and cross-search batching need — and the loader pool's
-// bookkeeping, the gate, the retry budget, the hedging state and the rate
-// cache's writes. Searches, loaders and timers reach it only by messages:
+// bookkeeping, the gate, the retry budget and the hedging state (the rate
+// cache it reads; the loaders fill it). Searches, loaders and timers reach it only by messages:
 //
 //   - plans: a search's hotels for this vendor; the queue answers from the
 //     cache, joins calls already queued or in flight, plans new calls with
@@ -486,7 +486,7 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 	}
 	q.m.inflight.Set(float64(q.gate.inflight))
 	q.m.limit.Set(q.gate.limit)
-	if r.err != nil && (!r.sent || abandoned) {
+	if r.err != nil && (!r.sent || abandoned && !r.timedOut) {
 		a.done(context.Canceled) // not the vendor's failure
 	} else {
 		a.done(r.err)
@@ -560,7 +560,7 @@ func (q *vendorQueue) signal(r attemptResult, abandoned bool, now time.Time) cal
 			return outcomeCongestion
 		}
 	}
-	if r.timedOut && !abandoned {
+	if r.timedOut {
 		return outcomeCongestion // the call timed out, not the search
 	}
 	return outcomeNone
@@ -851,12 +851,23 @@ func (q *vendorQueue) admit(calls int, deadline, now time.Time) error {
 	// No answer for a while with calls in flight: the vendor stalls, and
 	// the oldest call's age says how slow it is now (a vendor that still
 	// answers, only slower, is seen by admitLatency).
-	if q.gate.inflight > 0 && now.Sub(q.gate.lastDone) > max(4*lat, stallMin) {
-		for _, j := range q.running {
-			for _, a := range j.running {
-				lat = max(lat, now.Sub(a.started))
+	stuckAfter := max(4*lat, stallMin)
+	stuck, oldest := 0, time.Duration(0)
+	for _, j := range q.running {
+		for _, a := range j.running {
+			if age := now.Sub(a.started); age > stuckAfter {
+				stuck++
+				oldest = max(oldest, age)
 			}
 		}
+	}
+	switch {
+	case stuck > 0 && now.Sub(q.gate.lastDone) > stuckAfter:
+		lat = max(lat, oldest) // nothing answers: the vendor stalls
+	case stuck > 0:
+		// Some calls hang while others answer: the hung ones hold slots.
+		slots := max(1, math.Floor(q.gate.limit))
+		lat = time.Duration(float64(lat) * slots / max(1, slots-float64(stuck)))
 	}
 	ahead := q.reserved
 	for _, j := range q.heap {

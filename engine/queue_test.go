@@ -285,3 +285,52 @@ func hotelIDs(from, to int) []string {
 	}
 	return out
 }
+
+// Calls that hang while another slot still answers hold their slots:
+// admission counts them, though no answer reports their latency.
+func TestAdmissionSeesHungCallsWhileOthersAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}, block: true, inFetch: make(chan struct{}, 16)}
+		q := newHandQueue(t, v, VendorConfig{Concurrency: 8, MinConcurrency: 8, CallTimeout: 30 * time.Second})
+		seedLatency(q.gate, time.Now(), 20*time.Second, 10*time.Millisecond, 10*time.Millisecond)
+		if rep, _ := q.search(1, hotelIDs(1, 7), time.Minute, true); rep.err != nil {
+			t.Fatal(rep.err)
+		}
+		q.step() // seven calls in flight, hung
+		if q.gate.inflight != 7 {
+			t.Fatalf("%d calls in flight, want 7", q.gate.inflight)
+		}
+		time.Sleep(5 * time.Second)
+		// The eighth slot answered every 10 ms meanwhile.
+		seedLatency(q.gate, time.Now(), 5*time.Second, 10*time.Millisecond, 10*time.Millisecond)
+		if rep, _ := q.search(2, hotelIDs(1001, 2000), 15*time.Second, true); rep.err != nil {
+			t.Fatal(rep.err)
+		}
+		// 1,001 calls on the one slot that answers take 10 s, more than 60%
+		// of 15 s.
+		if rep, _ := q.search(3, hotelIDs(3001, 3001), 15*time.Second, true); rep.err == nil {
+			t.Error("admitted although 7 of 8 slots have hung for 5 s")
+		}
+	})
+}
+
+// A call that runs into the call timeout is congestion: the limit is cut.
+func TestCallTimeoutIsCongestion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}, block: true, inFetch: make(chan struct{}, 16)}
+		q := newHandQueue(t, v, VendorConfig{Concurrency: 8, MinConcurrency: 1, CallTimeout: time.Second, RetryAttempts: 1})
+		if rep, _ := q.search(1, hotelIDs(1, 4), time.Minute, true); rep.err != nil {
+			t.Fatal(rep.err)
+		}
+		q.step()
+		before := q.gate.limit
+		time.Sleep(2 * time.Second)
+		q.step()
+		if q.gate.inflight != 0 {
+			t.Fatalf("%d calls still in flight", q.gate.inflight)
+		}
+		if q.gate.limit >= before {
+			t.Errorf("4 call timeouts left the limit at %.2f (was %.2f)", q.gate.limit, before)
+		}
+	})
+}

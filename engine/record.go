@@ -74,7 +74,10 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 			return nil, err
 		}
 		b := sb.String()
-		ex.RequestBody = b[:min(len(b), t.maxBody)]
+		ex.RequestBody = b
+		if len(b) > t.maxBody {
+			ex.RequestBody = strings.Clone(b[:t.maxBody]) // not the whole body kept alive by the record
+		}
 		// A shallow copy with a body of its own (a RoundTripper must not
 		// modify the caller's request; nothing here modifies what the copy
 		// shares with it).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -138,4 +139,40 @@ func TestRecordingTransportDecompressesGzipBodies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keepRecorder keeps every record (a Recorder without a journal).
+type keepRecorder struct{ ex []hotelrates.Exchange }
+
+func (k *keepRecorder) Record(_ context.Context, e hotelrates.Exchange) bool {
+	k.ex = append(k.ex, e)
+	return true
+}
+
+// A record keeps at most maxRecordedBody bytes of a request body, and
+// not, through a substring, the whole body that was sent.
+func TestRecordDoesNotRetainTheWholeRequestBody(t *testing.T) {
+	rec := &keepRecorder{}
+	hc := &http.Client{Transport: newRecordingTransport(memTransport{body: `{}`}, "v", rec, nil)}
+	body := strings.Repeat("x", 8<<20)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range 8 {
+		req, _ := http.NewRequest(http.MethodPost, "http://vendor.invalid/", strings.NewReader(body))
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if kept := int64(after.HeapAlloc) - int64(before.HeapAlloc); kept > 16*maxRecordedBody {
+		t.Errorf("8 records keep %d MiB, want about 8 MiB", kept>>20)
+	}
+	if n := len(rec.ex[0].RequestBody); n != maxRecordedBody {
+		t.Errorf("a record keeps %d bytes of the body, want %d", n, maxRecordedBody)
+	}
+	runtime.KeepAlive(rec)
 }

@@ -21,9 +21,11 @@ import (
 // A token, which every loader may use at once, is also published: the
 // manager stores an immutable snapshot of the current token in published,
 // and acquire reads it without a message while it is unexpired. Only a
-// call that finds no usable snapshot asks the manager. The snapshot's used
-// flag is the one thing callers write: the manager reads it to decide
-// whether a token is worth refreshing before it expires.
+// call that finds no usable snapshot asks the manager. Callers write two
+// things: the snapshot's used flag, which the manager reads to decide
+// whether a token is worth refreshing before it expires, and, in
+// invalidate, nil in place of the very snapshot they report revoked (a
+// compare-and-swap, so a newer token the manager stored stays).
 type tokenManager struct {
 	name    string
 	vendor  hotelrates.Vendor
@@ -177,6 +179,11 @@ func (m *tokenManager) release(c hotelrates.Credential, bad bool) {
 func (m *tokenManager) invalidate(c hotelrates.Credential) {
 	if m.scheme != hotelrates.AuthToken {
 		return
+	}
+	// Unpublish at once: the loop stores nil only after it has received
+	// the secret, and a caller's next acquire must not see c again.
+	if s := m.published.Load(); s != nil && s.cred.Secret == c.Secret {
+		m.published.CompareAndSwap(s, nil)
 	}
 	select {
 	case m.invals <- c.Secret:
