@@ -390,3 +390,20 @@ func TestLiteralKeyUnambiguous(t *testing.T) {
 		t.Error("a secret and a removed value share a key")
 	}
 }
+
+// probePatterns compares every pair of patterns, so past maxProbeReduce
+// it keeps them all (each is a correct probe): a vendor answer with
+// thousands of sensitive values must not cost a quadratic reduction.
+func TestProbePatternsBounded(t *testing.T) {
+	many := make([]string, maxProbeReduce+1)
+	for i := range many {
+		many[i] = strings.Repeat("x", len(many)-i) // each contains the next
+	}
+	if got := probePatterns(many); len(got) != len(many) {
+		t.Errorf("%d patterns reduced to %d: past maxProbeReduce the reduction is skipped", len(many), len(got))
+	}
+	few := many[len(many)-3:]
+	if got := probePatterns(few); len(got) != 1 || got[0] != "x" {
+		t.Errorf("probePatterns(%q) = %q, want [x]", few, got)
+	}
+}

@@ -242,9 +242,18 @@ func buildLiteral(secrets, removed []string) *literal {
 	return &literal{r: strings.NewReplacer(args...), pats: pats, probe: probePatterns(pats), secrets: slices.Clone(secrets)}
 }
 
+// maxProbeReduce bounds the patterns probePatterns reduces (quadratic).
+const maxProbeReduce = 64
+
 // probePatterns returns the patterns of pats (longest first) that contain
 // no other one, in the same order.
 func probePatterns(pats []string) []string {
+	if len(pats) > maxProbeReduce {
+		// The reduction compares every pair: past a handful of patterns
+		// (a hostile answer may bring thousands of removed values) it
+		// costs more than it saves. Every pattern is a correct probe.
+		return pats
+	}
 	var out []string
 	for i, p := range pats {
 		minimal := true
