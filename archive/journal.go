@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hotelrates"
+	"hotelrates/internal/jsonw"
 )
 
 // journal is the archiver's write-ahead log of exchanges in flight:
@@ -40,11 +41,16 @@ type journal struct {
 	path     string
 	size     int64
 	rotateAt int64
-	open     map[string][]byte // ID -> its begin line
-	failed   time.Time         // when the journal last failed (it is off until reopened)
-	retry    time.Duration     // how long after a failure begin tries a new file
-	written  uint64            // lines written so far (all files)
-	synced   uint64            // of those, how many are known durable
+	// open holds the exchanges begun and not done: ID -> its begin line
+	// (enc), with what the writer's record of the exchange may copy from
+	// it (see encodeRecord). An entry is never modified once made, so
+	// the writer reads it after letting go of mu.
+	open    map[string]*encodedRequest
+	failed  time.Time     // when the journal last failed (it is off until reopened)
+	retry   time.Duration // how long after a failure begin tries a new file
+	written uint64        // lines written so far (all files)
+	synced  uint64        // of those, how many are known durable
+	doneBuf []byte        // done's lines, reused call after call
 
 	// syncMu is held by the one caller at a time that syncFiles the
 	// file: callers that wait for it find their line made durable by that
@@ -80,7 +86,7 @@ func openJournal(dir string, now time.Time) (*journal, error) {
 		return nil, fmt.Errorf("archive: journal: %w", err)
 	}
 	syncDir(dir)
-	return &journal{dir: dir, f: f, path: path, rotateAt: journalRotate, open: map[string][]byte{}, retry: journalRetry}, nil
+	return &journal{dir: dir, f: f, path: path, rotateAt: journalRotate, open: map[string]*encodedRequest{}, retry: journalRetry}, nil
 }
 
 // reopen starts a new journal file after a failure. j.mu is held.
@@ -107,8 +113,13 @@ func (j *journal) begin(ex hotelrates.Exchange) error {
 	if j == nil || ex.ID == "" {
 		return nil
 	}
-	line := appendRecord(make([]byte, 0, 256+len(ex.URL)+len(ex.RequestBody)), "", &ex)
-	line = append(line, '\n')
+	// Encoded on the stack, outside the lock, then copied once at its
+	// size: the journal keeps the line until the exchange is done.
+	var scratch [beginScratch]byte
+	enc, spans := encodeRecord(scratch[:0], "", &ex, nil)
+	enc = append(enc, '\n')
+	line := append(make([]byte, 0, len(enc)), enc...)
+	req := newEncodedRequest(line, spans, &ex)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil && (j.failed.IsZero() || j.reopen() != nil) {
@@ -117,8 +128,24 @@ func (j *journal) begin(ex hotelrates.Exchange) error {
 	if err := j.write(line); err != nil {
 		return err
 	}
-	j.open[ex.ID] = line
+	j.open[ex.ID] = req
 	return nil // made durable by the writer's next sync (syncPending), not on the call's path
+}
+
+// beginScratch is the size of begin's buffer on the stack: a begin line
+// longer than this (a large request body) is encoded on the heap.
+const beginScratch = 2048
+
+// request returns the begin line of exchange id, open in the journal, for
+// its record to copy the request's encoding from; nil when there is none
+// (never begun, done, or the journal is off).
+func (j *journal) request(id string) *encodedRequest {
+	if j == nil || id == "" {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.open[id]
 }
 
 // syncPending fsyncs the journal if lines were written since its last
@@ -201,15 +228,16 @@ func (j *journal) done(ids ...string) error {
 	}
 	// One write for all: the done lines of a segment's records end
 	// together, once the segment is durable.
-	var lines []byte
-	var empty hotelrates.Exchange
+	lines := j.doneBuf[:0]
 	for _, id := range ids {
 		if _, ok := j.open[id]; !ok || id == "" {
 			continue
 		}
 		delete(j.open, id)
-		lines = appendRecord(lines, id, &empty)
-		lines = append(lines, '\n')
+		lines = appendDone(lines, id)
+	}
+	if cap(lines) <= maxDoneBuf {
+		j.doneBuf = lines
 	}
 	if len(lines) == 0 {
 		return nil
@@ -221,6 +249,27 @@ func (j *journal) done(ids ...string) error {
 		return j.rotate()
 	}
 	return nil
+}
+
+// maxDoneBuf bounds the buffer done keeps for its next call.
+const maxDoneBuf = 1 << 20
+
+// doneTail is what follows the ID in every done line: the rest of
+// appendRecord(id, an empty exchange), the same for every ID.
+var doneTail = func() []byte {
+	const id = "x"
+	line := appendRecord(nil, id, &hotelrates.Exchange{})
+	return line[len(`{"done":"`+id+`"`):]
+}()
+
+// appendDone appends the journal line that ends exchange id: the bytes
+// of appendRecord(b, id, &hotelrates.Exchange{}) and a newline, with only
+// the ID encoded (TestAppendDone).
+func appendDone(b []byte, id string) []byte {
+	b = append(b, `{"done":`...)
+	b = jsonw.AppendString(b, id)
+	b = append(b, doneTail...)
+	return append(b, '\n')
 }
 
 // write appends one line in one write; on failure the journal turns off.
@@ -259,8 +308,8 @@ func (j *journal) rotate() error {
 		return j.fail(err)
 	}
 	var size int64
-	for _, line := range j.open {
-		n, err := f.Write(line)
+	for _, req := range j.open {
+		n, err := f.Write(req.enc)
 		size += int64(n)
 		if err != nil {
 			f.Close()

@@ -1,10 +1,12 @@
 package archive
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -377,4 +379,70 @@ func FuzzParseJournal(f *testing.F) {
 			seen[ex.ID] = true
 		}
 	})
+}
+
+// The archived bytes of a record whose request the writer copied from its
+// begin line are those of the record encoded from scratch (and
+// encoding/json's), including when the record's request is not what
+// Begin got.
+func TestRecordCopiedFromBeginLineIsEncodedFromScratch(t *testing.T) {
+	sink := newDirSink(t)
+	a, err := New(Options{SpoolDir: t.TempDir(), Sink: sink, Instance: "i", Logger: testLogger(&testlog.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i, ex := range benchExchanges(40) {
+		a.Begin(begun(ex))
+		switch i % 5 {
+		case 1:
+			ex.URL += "&token=[REDACTED]" // not what Begin got
+		case 2:
+			ex.Start = ex.Start.In(time.FixedZone("x", 3600)) // the same instant, written otherwise
+		case 3:
+			ex.RequestHeader["Authorization"] = []string{"changed after Begin"} // the map Begin encoded
+		case 4:
+			ex.RequestBody = ""
+		}
+		if !a.Record(t.Context(), ex) {
+			t.Fatal("record refused")
+		}
+		js, err := json.Marshal(ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if enc := appendRecord(nil, "", &ex); string(enc) != string(js) {
+			t.Fatalf("appendRecord is not encoding/json:\n%s\n%s", enc, js)
+		}
+		want = append(want, string(js))
+	}
+	if err := a.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := sink.List(t.Context(), "")
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("%d segments, %v", len(objs), err)
+	}
+	rc, err := sink.Get(t.Context(), objs[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	zr, err := gzip.NewReader(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record %d:\n got %s\nwant %s", i, got[i], want[i])
+		}
+	}
 }

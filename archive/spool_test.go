@@ -1,9 +1,11 @@
 package archive
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"hotelrates"
 	"hotelrates/internal/testlog"
 )
 
@@ -234,5 +237,89 @@ func TestReadOpenSpoolSegment(t *testing.T) {
 				t.Errorf("%d records, err %v; want %d, torn %v, corrupt %v", len(exs), err, tt.records, tt.torn, tt.corrupt)
 			}
 		})
+	}
+}
+
+// sealFile, streaming the open file, keeps exactly its whole lines (a
+// torn last line is cut off and counted, however long, and whatever
+// sealBuffer is), and takes the closed segment's time from its first
+// record when the caller does not know it.
+func TestSealFileKeepsWholeLines(t *testing.T) {
+	line := func(i, body int) string {
+		ex := exchange("solo", i, t0.Add(time.Duration(i)*time.Hour))
+		ex.ResponseBody = strings.Repeat("é", body)
+		return string(appendRecord(nil, "", &ex)) + "\n"
+	}
+	long := sealBuffer + 100 // a record longer than the buffer
+	tests := []struct {
+		name, in, want string
+		torn           int64
+	}{
+		{"empty", "", "", 0},
+		{"one line", line(1, 10), line(1, 10), 0},
+		{"only a torn line", strings.TrimSuffix(line(1, 10), "\n"), "", 1},
+		{"torn last line", line(1, 10) + line(2, 10)[:50], line(1, 10), 1},
+		{"torn line longer than the buffer", line(1, 10) + strings.TrimSuffix(line(2, long), "\n"), line(1, 10), 1},
+		{"long lines", line(3, long) + line(4, long) + line(5, 1), line(3, long) + line(4, long) + line(5, 1), 0},
+		{"long lines, torn", line(3, long) + line(4, long) + line(5, 2*long)[:sealBuffer*2+7], line(3, long) + line(4, long), 1},
+		{"a newline at a buffer's edge", strings.Repeat("x", sealBuffer-1) + "\n" + strings.Repeat("y", sealBuffer), strings.Repeat("x", sealBuffer-1) + "\n", 1},
+	}
+	sp, err := openSpool(t.TempDir(), 1<<40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.unlock()
+	for i, tt := range tests {
+		for _, first := range []time.Time{{}, t0.Add(-time.Minute)} {
+			key := segmentKey("", "solo", "i", t0, uint64(i))
+			path := sp.openPath(key)
+			if err := os.WriteFile(path, []byte(tt.in), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var visible int64
+			torn, err := sp.sealFile(path, key, first, func(n int64) { visible += n })
+			if err != nil || torn != tt.torn {
+				t.Errorf("%s: torn %d, %v; want %d", tt.name, torn, err, tt.torn)
+				continue
+			}
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: open file left: %v", tt.name, err)
+			}
+			f, err := os.Open(sp.readyPath(key))
+			if tt.want == "" {
+				if err == nil {
+					f.Close()
+					t.Errorf("%s: an empty segment was closed", tt.name)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			info, _ := f.Stat()
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			f.Close()
+			if err != nil || string(got) != tt.want {
+				t.Errorf("%s: closed segment holds %d bytes (%v), want %d", tt.name, len(got), err, len(tt.want))
+			}
+			if visible != info.Size() {
+				t.Errorf("%s: visible %d, file %d", tt.name, visible, info.Size())
+			}
+			wantTime := first
+			if first.IsZero() {
+				var ex hotelrates.Exchange
+				if json.Unmarshal([]byte(tt.want[:strings.IndexByte(tt.want, '\n')]), &ex) == nil {
+					wantTime = ex.Start
+				}
+			}
+			if !wantTime.IsZero() && !info.ModTime().Equal(wantTime) {
+				t.Errorf("%s (first %v): segment time %v, want %v", tt.name, first, info.ModTime(), wantTime)
+			}
+			os.Remove(sp.readyPath(key))
+		}
 	}
 }
