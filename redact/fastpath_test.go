@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"fmt"
 	"net/textproto"
 	"reflect"
 	"slices"
@@ -405,5 +406,54 @@ func TestProbePatternsBounded(t *testing.T) {
 	few := many[len(many)-3:]
 	if got := probePatterns(few); len(got) != 1 || got[0] != "x" {
 		t.Errorf("probePatterns(%q) = %q, want [x]", few, got)
+	}
+}
+
+// An answer with many sensitive values (a token per offer) is redacted
+// like one with a few: every value is removed wherever it occurs, and the
+// one-pass search for many patterns agrees with the search per pattern.
+func TestManySensitiveValues(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"offers":[`)
+	const n = 200
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":%d,"bookingToken":"tok-%06d-secret"}`, i, i)
+	}
+	b.WriteString(`],"echo":"tok-000007-secret tok-000199-secret"}`)
+	ex := hotelrates.Exchange{ResponseHeader: map[string][]string{"Content-Type": {"application/json"}}, ResponseBody: b.String()}
+	Exchange(&ex, nil)
+	if strings.Contains(ex.ResponseBody, "-secret") {
+		t.Errorf("a sensitive value survived: %.300s", ex.ResponseBody)
+	}
+	var removed []string
+	for i := range n {
+		removed = append(removed, fmt.Sprintf("tok-%06d-secret", i))
+	}
+	lit := buildLiteral(nil, removed)
+	if len(lit.probe) <= maxProbeScan {
+		t.Fatalf("%d probes: the test wants more than %d", len(lit.probe), maxProbeScan)
+	}
+	for _, tt := range []struct {
+		text string
+		want bool
+	}{
+		{"nothing here", false},
+		{"x tok-000150-secret y", true},
+		{"tok-000150-secre", false},
+		{`"tok-000003-secret"`, true},
+	} {
+		if got := lit.has(tt.text); got != tt.want {
+			t.Errorf("has(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+	var c collector
+	for _, v := range append(removed, removed...) {
+		c.add(v)
+	}
+	if len(c.seen) != n {
+		t.Errorf("collected %d values of %d distinct", len(c.seen), n)
 	}
 }

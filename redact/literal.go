@@ -17,7 +17,21 @@ import (
 // pointer to a collector past the call that made it (rewriteJSON works on
 // a copy for that reason).
 type collector struct {
-	seen []string // distinct; an exchange yields a handful at most
+	seen  []string            // distinct; an exchange yields a handful, mostly
+	index map[string]struct{} // seen as a set, once it outgrows maxSeenScan
+}
+
+// maxSeenScan is the most values the collector checks for duplicates one
+// by one.
+const maxSeenScan = 32
+
+// has reports whether v is collected already.
+func (c *collector) has(v string) bool {
+	if c.index != nil {
+		_, ok := c.index[v]
+		return ok
+	}
+	return slices.Contains(c.seen, v)
 }
 
 func newCollector() *collector { return &collector{} }
@@ -32,7 +46,18 @@ func (c *collector) add(v string) {
 }
 
 func (c *collector) addOne(s string) {
-	if len(s) >= minRemovedLen && !strings.Contains(s, Marker) && !strings.Contains(Marker, s) && !slices.Contains(c.seen, s) {
+	if len(s) >= minRemovedLen && !strings.Contains(s, Marker) && !strings.Contains(Marker, s) && !c.has(s) {
+		if c.index == nil && len(c.seen) >= maxSeenScan {
+			// Past a handful, duplicates are found in a set: an answer
+			// with thousands of sensitive values must not cost n².
+			c.index = make(map[string]struct{}, 2*maxSeenScan)
+			for _, v := range c.seen {
+				c.index[v] = struct{}{}
+			}
+		}
+		if c.index != nil {
+			c.index[s] = struct{}{}
+		}
 		if c.seen == nil {
 			// One allocation for the usual handful (a credential header
 			// yields its whole value and its token) instead of one per
@@ -306,6 +331,14 @@ func (l *literal) has(s string) bool {
 	if l == nil {
 		return false
 	}
+	if len(l.probe) > maxProbeScan {
+		// One search per pattern costs patterns x len(s): an answer with
+		// thousands of sensitive values (a token per offer) made that
+		// seconds per exchange. The replacer finds every pattern in one
+		// pass; a text it leaves unchanged holds none (no pattern holds
+		// the Marker, see collector.addOne).
+		return l.r.Replace(s) != s
+	}
 	for _, p := range l.probe {
 		if strings.Contains(s, p) {
 			return true
@@ -313,6 +346,9 @@ func (l *literal) has(s string) bool {
 	}
 	return false
 }
+
+// maxProbeScan is the most patterns has searches for one by one.
+const maxProbeScan = 16
 
 // apply removes every pattern from s. It repeats, a few times at most, in
 // case a replacement formed a new occurrence (only possible for secrets
