@@ -21,8 +21,9 @@ import (
 // owns the vendor's jobs — the earliest-deadline-first heap, retries
 // waiting out their backoff, the table of calls queued or in flight that
 // coalescing and cross-search batching need — and the loader pool's
-// bookkeeping, the gate, the retry budget and the hedging state (the rate
-// cache it reads; the loaders fill it). Searches, loaders and timers reach it only by messages:
+// bookkeeping, the gate, the retry budget and the hedging state; it reads
+// the rate cache, which the loaders fill. Searches, loaders and timers
+// reach it only by messages:
 //
 //   - plans: a search's hotels for this vendor; the queue answers from the
 //     cache, joins calls already queued or in flight, plans new calls with
