@@ -76,6 +76,12 @@ type Options struct {
 	// An offer it cannot convert (no rates, or none for its currency) is
 	// dropped and logged once: it could not be compared with the others.
 	Rates *hotelrates.ExchangeRates
+	// StreamInterval is the least time between two calls of a Stream's
+	// onHotels (default 10 ms; negative: none): hotels that complete
+	// meanwhile are passed together, so a writer flushes once per
+	// interval, not once per vendor call. The first hotels after a quiet
+	// interval and the last of a search are never held back.
+	StreamInterval time.Duration
 }
 
 // Default options.
@@ -83,6 +89,7 @@ const (
 	defaultTimeout     = 5 * time.Second
 	defaultMaxTimeout  = 30 * time.Second
 	defaultMaxSearches = 1000
+	defaultStreamGap   = 10 * time.Millisecond
 )
 
 // Engine answers searches. It is safe for concurrent use; it implements
@@ -135,6 +142,12 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.MaxSearches <= 0 {
 		opts.MaxSearches = defaultMaxSearches
+	}
+	switch {
+	case opts.StreamInterval == 0:
+		opts.StreamInterval = defaultStreamGap
+	case opts.StreamInterval < 0:
+		opts.StreamInterval = 0
 	}
 	e := &Engine{opts: opts, log: opts.Logger, metrics: opts.Metrics, vendors: map[string]*vendorQueue{}, drained: make(chan struct{})}
 	for _, vc := range opts.Vendors {

@@ -771,6 +771,75 @@ func TestStreamYieldsEveryHotelOnceAsItCompletes(t *testing.T) {
 	})
 }
 
+// TestStreamInterval: hotels completing within the interval of the last
+// batch go together at its end; the first batch and the last are not held
+// back, so the search ends as soon as without an interval.
+func TestStreamInterval(t *testing.T) {
+	type run struct {
+		times   []time.Duration // of each onHotels call, since the start
+		elapsed time.Duration
+	}
+	stream := func(t *testing.T, interval time.Duration) run {
+		var r run
+		synctest.Test(t, func(t *testing.T) {
+			cfg := fast()
+			cfg.Vendors.Solo.Concurrency = 4
+			sim := startSim(t, cfg)
+			e := newEngine(t, sim, func(o *engine.Options) {
+				o.StreamInterval = interval
+				o.Vendors = o.Vendors[:1] // solo: one hotel per call, 4 at a time
+				o.Vendors[0].Concurrency = 4
+			})
+			hotels := sandbox.HotelIDs(1, 120)
+			seen := map[string]int{}
+			start := time.Now()
+			sum, err := e.Stream(context.Background(), hotelrates.Search{HotelIDs: hotels, Stay: stay()}, func(hs []hotelrates.HotelResult) error {
+				r.times = append(r.times, time.Since(start))
+				for _, h := range hs {
+					seen[h.HotelID]++
+				}
+				return nil
+			})
+			r.elapsed = time.Since(start)
+			if err != nil || !sum.Complete {
+				t.Fatalf("err %v, complete %v", err, sum.Complete)
+			}
+			if len(seen) != len(hotels) {
+				t.Errorf("%d hotels streamed, want %d", len(seen), len(hotels))
+			}
+			for id, n := range seen {
+				if n != 1 {
+					t.Errorf("%s streamed %d times", id, n)
+				}
+			}
+		})
+		return r
+	}
+	none := stream(t, -1)
+	for _, interval := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond} {
+		t.Run(interval.String(), func(t *testing.T) {
+			r := stream(t, interval)
+			if len(r.times) < 2 {
+				t.Fatalf("%d batches", len(r.times))
+			}
+			if r.times[0] != none.times[0] {
+				t.Errorf("first batch at %v, without an interval at %v", r.times[0], none.times[0])
+			}
+			for i := 1; i < len(r.times)-1; i++ { // the last batch ends the search: not held back
+				if gap := r.times[i] - r.times[i-1]; gap < interval {
+					t.Errorf("batch %d came %v after the one before, within the interval %v", i, gap, interval)
+				}
+			}
+			if r.elapsed != none.elapsed {
+				t.Errorf("search took %v, without an interval %v: the last hotels were held back", r.elapsed, none.elapsed)
+			}
+			if len(r.times) >= len(none.times) {
+				t.Errorf("%d batches, without an interval %d", len(r.times), len(none.times))
+			}
+		})
+	}
+}
+
 func TestNoCredentialInLogs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := fast()

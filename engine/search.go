@@ -60,9 +60,11 @@ func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Re
 
 // Stream answers s like Search but calls onHotels with hotels' offers as
 // soon as every vendor has answered for them (or, when the search ends
-// first, with whatever arrived, Complete false): the hotels that completed
-// together in one call, so a writer can flush once per call, not once per
-// hotel. Every hotel is passed exactly once; the slice is not used after
+// first, with whatever arrived, Complete false). Hotels that complete
+// within Options.StreamInterval of the last call are passed together in
+// the next, at the interval's end, so a writer flushes once per interval,
+// not once per vendor call; the first hotels after a quiet interval and
+// the search's last hotels are passed at once. Every hotel is passed exactly once; the slice is not used after
 // onHotels returns. The Result returned last carries the summary: Hotels
 // is nil. If onHotels returns an error the search stops and Stream
 // returns it.
@@ -164,6 +166,14 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotels func(
 	emit(agg.ready())
 	timer := time.NewTimer(time.Until(deadline.Add(-answerMargin(deadline.Sub(start)))))
 	defer timer.Stop()
+	// Hotels completing within StreamInterval of the last batch wait for
+	// the interval's end (flush), then go together.
+	gap := e.opts.StreamInterval
+	var lastEmit time.Time
+	var flush <-chan time.Time
+	flushTimer := time.NewTimer(time.Hour)
+	flushTimer.Stop()
+	defer flushTimer.Stop()
 	cut := "" // why the search ends with hotels unanswered
 	var ctxErr error
 loop:
@@ -171,6 +181,19 @@ loop:
 		select {
 		case <-sr.inbox.notify:
 			take()
+			if pending == 0 || flush != nil {
+				continue // the last hotels go below; a batch is already due
+			}
+			if now := time.Now(); now.Sub(lastEmit) >= gap {
+				lastEmit = now
+				emit(agg.ready())
+			} else {
+				flushTimer.Reset(gap - now.Sub(lastEmit))
+				flush = flushTimer.C
+			}
+		case <-flush:
+			flush = nil
+			lastEmit = time.Now()
 			emit(agg.ready())
 		case <-timer.C:
 			cut = "deadline passed"

@@ -242,7 +242,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, search hotelrate
 		if _, err := w.Write(line); err != nil {
 			return err
 		}
-		return rc.Flush() // once per batch of hotels that completed together
+		return rc.Flush() // once per batch (at most one per the engine's StreamInterval)
 	})
 	if err != nil {
 		switch {
