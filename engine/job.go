@@ -20,7 +20,8 @@ type job struct {
 	hotels  []string // no duplicates
 
 	state    jobState
-	index    int       // position in the queue's heap, -1 when not in it
+	run      *jobRun   // the run of the queue's edf holding it, nil when not queued there
+	pos      int       // its place in that run
 	seq      uint64    // arrival order: EDF's tie-break
 	deadline time.Time // EDF order: the most urgent member's deadline
 	dl       int64     // deadline as the heap compares it (set by setDeadline)
@@ -54,8 +55,8 @@ type job struct {
 	sent atomic.Uint64
 }
 
-// setDeadline sets the job's deadline, and the integer the heap compares
-// (the heap's most frequent operation, cheaper than time.Time's): the
+// setDeadline sets the job's deadline, and the integer the queue's edf
+// compares (cheaper than time.Time's): the
 // time since deadlineEpoch, on the monotonic clock like every other
 // comparison of deadlines (a step of the wall clock reorders nothing).
 func (j *job) setDeadline(t time.Time) {
@@ -167,33 +168,4 @@ type jobResult struct {
 	calls  int // vendor calls made, retries included
 	errors int // vendor calls that failed
 	shared bool
-}
-
-// edf is a min-heap of jobs by deadline, then arrival; it keeps each job's
-// index so the queue can take a job out when its searches leave.
-type edf []*job
-
-func (q edf) Len() int { return len(q) }
-func (q edf) Less(i, j int) bool {
-	if q[i].dl != q[j].dl {
-		return q[i].dl < q[j].dl
-	}
-	return q[i].seq < q[j].seq
-}
-func (q edf) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-func (q *edf) Push(x any) {
-	j := x.(*job)
-	j.index = len(*q)
-	*q = append(*q, j)
-}
-func (q *edf) Pop() any {
-	old := *q
-	j := old[len(old)-1]
-	old[len(old)-1] = nil
-	j.index = -1
-	*q = old[:len(old)-1]
-	return j
 }

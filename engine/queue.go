@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -69,8 +68,7 @@ type vendorQueue struct {
 	cache   *otter.Cache[flightKey, cached]
 
 	// Owned by run.
-	heap     edf
-	dead     int // jobs in heap already done, popped when they reach the top
+	heap     edf // the jobs queued, earliest deadline first
 	delayed  []*job
 	running  []*job
 	reserved int
@@ -260,7 +258,7 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 				continue
 			}
 			j.state = jobQueued
-			heap.Push(&q.heap, j)
+			q.heap.push(j)
 		}
 		clear(q.delayed[len(kept):])
 		q.delayed = kept
@@ -279,18 +277,9 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 			a.giveUp()
 		}
 	}
-	if q.dead > 64 && 2*q.dead > len(q.heap) {
-		q.compact()
-	}
-	for len(q.heap) > 0 {
-		j := q.heap[0]
-		if j.state == jobDone {
-			heap.Pop(&q.heap) // dropped when its searches left
-			q.dead--
-			continue
-		}
+	for q.heap.len() > 0 {
+		j := q.heap.top()
 		if now.Before(q.quotaUntil) {
-			heap.Pop(&q.heap)
 			q.finish(j, nil, &hotelrates.VendorError{Vendor: q.name, Kind: hotelrates.ErrQuota, RetryAfter: q.quotaUntil.Sub(now),
 				Err: fmt.Errorf("the account's quota is used up; calls are paused until %s", q.quotaUntil.UTC().Format(time.RFC3339))})
 			continue
@@ -319,14 +308,13 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 			break // half-open: the probe call decides; the others wait for it
 		}
 		if err != nil {
-			heap.Pop(&q.heap)
 			q.finish(j, nil, fmt.Errorf("%w: vendor %s is failing; calls are paused (%v)", errCircuitOpen, q.name, err))
 			continue
 		}
 		if q.info.MaxBatch > 1 && !q.noSharing {
 			q.merge(j)
 		}
-		heap.Remove(&q.heap, j.index)
+		q.heap.remove(j)
 		q.dispatch(ctx, j, false, verdict, now)
 	}
 	q.hedge(ctx, now, due)
@@ -344,11 +332,12 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 // expire drops every queued job whose searches are all past their
 // deadline: no call starts for them, and their leave, on its way, finds
 // the jobs gone. Searches that end together leave together, so this is
-// one pass over the heap, not a pop per job.
+// one pass over the queue, not a step per job at its top.
 func (q *vendorQueue) expire(now time.Time) {
 	n := 0
-	for _, j := range q.heap {
-		if j.state == jobQueued && !q.latestDeadline(j).After(now) {
+	for _, j := range q.heap.all() {
+		if !q.latestDeadline(j).After(now) {
+			q.heap.remove(j)
 			j.markGone()
 			q.forget(j)
 			j.state = jobDone
@@ -356,28 +345,6 @@ func (q *vendorQueue) expire(now time.Time) {
 		}
 	}
 	q.m.dropped.Add(float64(n))
-	q.dead += n
-	q.compact()
-}
-
-// compact drops the done jobs from the heap at once: cheaper than popping
-// them one by one when many searches left together.
-func (q *vendorQueue) compact() {
-	kept := q.heap[:0]
-	for _, j := range q.heap {
-		if j.state == jobDone {
-			j.index = -1
-			continue
-		}
-		kept = append(kept, j)
-	}
-	clear(q.heap[len(kept):])
-	q.heap = kept
-	for i, j := range q.heap {
-		j.index = i
-	}
-	heap.Init(&q.heap)
-	q.dead = 0
 }
 
 // hedge sends a second call for a single-hotel job that has not answered
@@ -396,7 +363,7 @@ func (q *vendorQueue) hedge(ctx context.Context, now time.Time, due func(time.Ti
 			continue
 		}
 		j.hedgeAt = time.Time{} // one chance per call
-		if len(j.running) != 1 || j.active == 0 || len(q.heap) > q.dead || !q.latestDeadline(j).After(now) {
+		if len(j.running) != 1 || j.active == 0 || q.heap.len() > 0 || !q.latestDeadline(j).After(now) {
 			continue
 		}
 		if ok, _ := q.gate.ready(now); !ok {
@@ -511,7 +478,7 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 		// joined since: it goes out again for that one.
 		q.unrun(j)
 		j.state = jobQueued
-		heap.Push(&q.heap, j)
+		q.heap.push(j)
 		return
 	}
 	if j.active == 0 || !r.sent {
@@ -522,7 +489,7 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 		q.unrun(j)
 		if wait <= 0 {
 			j.state = jobQueued
-			heap.Push(&q.heap, j)
+			q.heap.push(j)
 		} else {
 			j.state, j.retryAt = jobDelayed, now.Add(wait)
 			q.delayed = append(q.delayed, j)
@@ -677,9 +644,7 @@ func (q *vendorQueue) finish(j *job, offers []hotelrates.HotelOffers, err error)
 func (q *vendorQueue) remove(j *job) {
 	switch j.state {
 	case jobQueued:
-		if j.index >= 0 {
-			q.dead++ // left in the heap, done: pump pops it (cheaper than a Remove now)
-		}
+		q.heap.remove(j)
 	case jobDelayed:
 		if i := slices.Index(q.delayed, j); i >= 0 {
 			q.delayed = slices.Delete(q.delayed, i, i+1)
@@ -794,16 +759,14 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 		if r.deadline.Before(j.deadline) {
 			// A more urgent search: the job moves up.
 			j.setDeadline(r.deadline)
-			if j.index >= 0 {
-				heap.Fix(&q.heap, j.index)
-			}
+			q.heap.moved(j)
 		}
 		q.coalesced += int64(len(joinedHotels[i]))
 		q.m.coalesced.Add(float64(len(joinedHotels[i])))
 	}
 	for _, b := range batches {
 		q.seq++
-		j := &job{stay: r.stay, stayKey: r.stayKey, hotels: b, index: -1, seq: q.seq, enqueued: now}
+		j := &job{stay: r.stay, stayKey: r.stayKey, hotels: b, seq: q.seq, enqueued: now}
 		j.setDeadline(r.deadline)
 		j.first = member{w: w, hotels: b, job: j}
 		m := &j.first
@@ -815,7 +778,7 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 		}
 		if r.commit {
 			j.state = jobQueued
-			heap.Push(&q.heap, j)
+			q.heap.push(j)
 		} else {
 			j.state = jobReserved
 			w.reserved = append(w.reserved, j)
@@ -870,12 +833,7 @@ func (q *vendorQueue) admit(calls int, deadline, now time.Time) error {
 		slots := max(1, math.Floor(q.gate.limit))
 		lat = time.Duration(float64(lat) * slots / max(1, slots-float64(stuck)))
 	}
-	ahead := q.reserved
-	for _, j := range q.heap {
-		if j.state == jobQueued && !j.deadline.After(deadline) {
-			ahead++
-		}
-	}
+	ahead := q.reserved + q.heap.due(int64(deadline.Sub(deadlineEpoch)))
 	for _, j := range q.delayed {
 		if !j.deadline.After(deadline) {
 			ahead++
@@ -923,7 +881,7 @@ func (q *vendorQueue) commit(seq uint64) {
 		if j.state == jobReserved {
 			q.reserved--
 			j.state = jobQueued
-			heap.Push(&q.heap, j)
+			q.heap.push(j)
 		}
 	}
 	w.reserved = nil
@@ -979,7 +937,7 @@ func (q *vendorQueue) leave(seq uint64, now time.Time) int {
 		}
 		q.reserved--
 		j.state = jobQueued
-		heap.Push(&q.heap, j)
+		q.heap.push(j)
 	}
 	return calls
 }
@@ -1054,9 +1012,9 @@ func (q *vendorQueue) merge(head *job) {
 	if head.attempts > 0 {
 		return // a retry: its calls are counted for its own searches
 	}
-	for _, k := range q.heap {
+	q.heap.each(func(k *job) bool {
 		if k == head || k.state != jobQueued || k.attempts > 0 || k.stayKey != head.stayKey || len(head.hotels) >= q.info.MaxBatch || sharesSearch(k, head) {
-			continue
+			return true
 		}
 		var add []string
 		for _, h := range k.hotels {
@@ -1065,7 +1023,7 @@ func (q *vendorQueue) merge(head *job) {
 			}
 		}
 		if len(head.hotels)+len(add) > q.info.MaxBatch {
-			continue
+			return true
 		}
 		head.hotels = append(head.hotels[:len(head.hotels):len(head.hotels)], add...)
 		for _, m := range k.members {
@@ -1083,15 +1041,15 @@ func (q *vendorQueue) merge(head *job) {
 			head.setDeadline(k.deadline)
 		}
 		merged = append(merged, k)
-	}
+		return true
+	})
 	for _, k := range merged {
-		heap.Remove(&q.heap, k.index)
+		q.heap.remove(k)
 		k.state = jobDone
 		q.m.merged.Inc()
 	}
-	if len(merged) > 0 {
-		heap.Fix(&q.heap, head.index)
-	}
+	// head, at the queue's top, leaves it next (pump): its deadline, maybe
+	// earlier now, needs no new place.
 }
 
 // sharesSearch reports whether jobs a and b wait for a search in common:
@@ -1137,13 +1095,13 @@ func (q *vendorQueue) searchIDs(j *job) string {
 
 // queued counts the jobs waiting for the vendor: planned, queued, or
 // waiting out a retry's backoff.
-func (q *vendorQueue) queued() int { return len(q.heap) - q.dead + len(q.delayed) + q.reserved }
+func (q *vendorQueue) queued() int { return q.heap.len() + len(q.delayed) + q.reserved }
 
 // stop fails every job still waiting, when the engine closes. Calls in
 // flight end with the engine's context.
 func (q *vendorQueue) stop() {
 	var all []*job
-	all = append(all, q.heap...)
+	all = append(all, q.heap.all()...)
 	all = append(all, q.delayed...)
 	all = append(all, q.running...)
 	for _, w := range q.waiters {
