@@ -96,6 +96,11 @@ type Search struct {
 	// and cross-request batching); nil (unset) is the engine's default,
 	// which shares them.
 	ShareCalls *bool `yaml:"share_calls"`
+	// StreamInterval is the least time between two batches of hotel
+	// lines in a streamed answer (hotels completing meanwhile go
+	// together); nil (unset) is the engine's default
+	// (engine.Options.StreamInterval), 0 sends each batch as it completes.
+	StreamInterval *time.Duration `yaml:"stream_interval"`
 }
 
 // Archive is where raw vendor exchanges go.
@@ -364,6 +369,9 @@ func (c Config) problems() Problems {
 		setting{"default_timeout", s.DefaultTimeout}, setting{"max_hotels", s.MaxHotels},
 		setting{"max_nights", s.MaxNights}, setting{"max_in_flight", s.MaxInFlight},
 	)
+	if s.StreamInterval != nil {
+		notNegative(add, "search.", setting{"stream_interval", *s.StreamInterval})
+	}
 	switch {
 	case s.MaxTimeout <= 0:
 		add("search.max_timeout", "search.max_timeout must be positive")

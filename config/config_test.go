@@ -193,7 +193,7 @@ func vendorEngineDefaulted(v Vendor) Vendor {
 // A negative value is an error naming its key; zero is not (it is unset).
 func TestNegativeNamesTheKey(t *testing.T) {
 	tests := []struct{ key, value string }{
-		{"search.default_timeout", "-1s"}, {"search.max_hotels", "-1"}, {"search.max_nights", "-2"}, {"search.max_in_flight", "-3"},
+		{"search.default_timeout", "-1s"}, {"search.stream_interval", "-5ms"}, {"search.max_hotels", "-1"}, {"search.max_nights", "-2"}, {"search.max_in_flight", "-3"},
 		{"vendors[0].max_batch", "-1"}, {"vendors[0].concurrency", "-1"}, {"vendors[0].min_workers", "-1"}, {"vendors[0].max_workers", "-1"},
 		{"vendors[0].idle_timeout", "-1s"}, {"vendors[0].call_timeout", "-1s"}, {"vendors[0].refresh_before", "-1m"},
 		{"vendors[0].min_concurrency", "-1"}, {"vendors[0].rate_limit", "-0.5"}, {"vendors[0].burst", "-1"},

@@ -76,6 +76,14 @@ vendors:
 			name: "share_calls true", search: "{share_calls: true}",
 			want: engine.VendorConfig{CacheTTL: 3 * time.Minute}, wantOpts: unsetOpts,
 		},
+		{
+			name: "stream_interval set", search: "{stream_interval: 25ms}",
+			want: engine.VendorConfig{CacheTTL: 3 * time.Minute}, wantOpts: engine.Options{MaxTimeout: 30 * time.Second, StreamInterval: 25 * time.Millisecond},
+		},
+		{
+			name: "stream_interval 0s: none", search: "{stream_interval: 0s}",
+			want: engine.VendorConfig{CacheTTL: 3 * time.Minute}, wantOpts: engine.Options{MaxTimeout: 30 * time.Second, StreamInterval: -1},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -170,12 +170,19 @@ func (s *Service) Ready() error {
 // setting the config leaves unset is zero here, so the engine's default
 // applies (hotelrates.Limits' for max_hotels and max_nights).
 func engineOptions(s config.Search, vendors []engine.VendorConfig) engine.Options {
-	return engine.Options{
+	o := engine.Options{
 		Vendors: vendors, DefaultTimeout: s.DefaultTimeout, MaxTimeout: s.MaxTimeout,
 		Limits:      hotelrates.Limits{MaxHotels: s.MaxHotels, MaxNights: s.MaxNights},
 		MaxSearches: s.MaxInFlight,
 		NoSharing:   s.ShareCalls != nil && !*s.ShareCalls,
 	}
+	if d := s.StreamInterval; d != nil {
+		o.StreamInterval = *d
+		if *d == 0 {
+			o.StreamInterval = -1 // set to none: the engine's "no interval"
+		}
+	}
+	return o
 }
 
 // engineVendors builds the configured vendors' client adapters and maps
