@@ -150,6 +150,9 @@ func (a *aggregator) ready() []hotelrates.HotelResult {
 	return out
 }
 
+// hasReady reports whether hotels completed since the last ready().
+func (a *aggregator) hasReady() bool { return len(a.queue) > 0 }
+
 // rest returns the hotels not yet passed on, at the end of the search.
 func (a *aggregator) rest() []hotelrates.HotelResult {
 	var out []hotelrates.HotelResult

@@ -20,11 +20,13 @@ import (
 // queue worker, the gate and the token manager, driving the internals
 // directly where a search alone cannot force the order.
 
-// fakeVendor answers every hotel with no offers, or blocks until its call
-// is cancelled; it counts logins and logouts.
+// fakeVendor answers every hotel with no offers (after delay[hotel] of a
+// one-hotel call, when set), or blocks until its call is cancelled; it
+// counts logins and logouts.
 type fakeVendor struct {
 	info            hotelrates.VendorInfo
 	block           bool
+	delay           map[string]time.Duration
 	inFetch         chan struct{}
 	failLogin       int64 // the login with this number fails
 	calls           atomic.Int64
@@ -53,6 +55,9 @@ func (v *fakeVendor) Fetch(ctx context.Context, _ *http.Client, _ hotelrates.Cre
 	v.mu.Lock()
 	v.fetched = append(v.fetched, q.HotelIDs...)
 	v.mu.Unlock()
+	if len(q.HotelIDs) == 1 && v.delay[q.HotelIDs[0]] > 0 {
+		time.Sleep(v.delay[q.HotelIDs[0]])
+	}
 	if v.block {
 		select {
 		case v.inFetch <- struct{}{}:
@@ -194,6 +199,59 @@ func TestUrgentJoinMovesAQueuedJobUp(t *testing.T) {
 		<-late1
 		<-late2
 		<-urgent
+	})
+}
+
+// Jobs of one deadline go out in arrival order (seq) even when they reach
+// the queue out of order: B's call, planned second but committed last,
+// goes before C's, planned third with the same deadline.
+func TestQueueTieBreakIsArrivalOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}
+		q := newHandQueue(t, v, VendorConfig{Concurrency: 1, MinConcurrency: 1, MaxWorkers: 1})
+		q.search(1, []string{"h1"}, time.Second, true)  // seq 1
+		q.search(2, []string{"h2"}, time.Second, false) // seq 2, reserved
+		q.search(3, []string{"h3"}, time.Second, true)  // seq 3, the same deadline (one instant in the bubble)
+		q.commit(2)
+		for range 3 {
+			q.step()
+		}
+		if want := []string{"h1", "h2", "h3"}; !slices.Equal(v.fetched, want) {
+			t.Errorf("calls in order %v, want %v", v.fetched, want)
+		}
+	})
+}
+
+// The first hotel to complete goes at once when nothing was passed on in
+// the stream interval before: a vendor's answer that completed no hotel
+// (another vendor still owes it) is not a batch, and holds no hotel back.
+func TestStreamFirstBatchNotHeldByAnEmptyOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &fakeVendor{info: hotelrates.VendorInfo{Name: "a", MaxBatch: 1, Auth: hotelrates.AuthNone},
+			delay: map[string]time.Duration{"h1": time.Millisecond, "h2": time.Millisecond}}
+		b := &fakeVendor{info: hotelrates.VendorInfo{Name: "b", MaxBatch: 1, Auth: hotelrates.AuthNone},
+			delay: map[string]time.Duration{"h1": 5 * time.Millisecond, "h2": 50 * time.Millisecond}}
+		e, err := New(Options{
+			Vendors:        []VendorConfig{{Vendor: a, Concurrency: 4}, {Vendor: b, Concurrency: 4}},
+			DefaultTimeout: time.Second, MaxTimeout: time.Second, StreamInterval: 10 * time.Millisecond,
+			Logger: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close(context.Background())
+		start := time.Now()
+		var at []time.Duration
+		_, err = e.Stream(context.Background(), hotelrates.Search{HotelIDs: []string{"h1", "h2"}, Stay: fakeStay()}, func(hs []hotelrates.HotelResult) error {
+			at = append(at, time.Since(start))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []time.Duration{5 * time.Millisecond, 50 * time.Millisecond}; !slices.Equal(at, want) {
+			t.Errorf("onHotels at %v; want %v, as each hotel completed (no batch went in the interval before)", at, want)
+		}
 	})
 }
 

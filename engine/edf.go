@@ -32,9 +32,12 @@ func (q *edf) len() int { return q.n }
 
 // push queues j (j.dl set, not queued already).
 func (q *edf) push(j *job) {
-	if r := q.tail; r != nil && r.index >= 0 && r.dl == j.dl && r.last < j.seq {
+	if r := q.tail; r != nil && r.index >= 0 && r.dl == j.dl && r.last < j.seq && 2*r.live >= len(r.jobs) {
 		// Last in its run: the run's first job, its place in the heap,
-		// stays as it was.
+		// stays as it was. (A run mostly of removed jobs takes no more:
+		// jobs that share one deadline, arriving for long, as while the
+		// engine drains, make new runs, and the old one is let go once
+		// empty, so a run is never mostly holes.)
 		j.run, j.pos = r, len(r.jobs)
 		r.jobs = append(r.jobs, j)
 		r.last = j.seq

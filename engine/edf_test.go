@@ -120,3 +120,19 @@ func TestEDFOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestEDFRunDoesNotGrowWithoutBound: jobs that share one deadline for long
+// (searches started while the engine drains) while the queue takes them
+// do not pile up removed slots in one run.
+func TestEDFRunDoesNotGrowWithoutBound(t *testing.T) {
+	var q edf
+	for seq := uint64(1); seq <= 100_000; seq++ {
+		q.push(&job{dl: 42, seq: seq})
+		if q.len() > 1 {
+			q.remove(q.top())
+		}
+	}
+	if r := q.runs[0]; len(q.runs) != 1 || cap(r.jobs) > 1024 {
+		t.Errorf("%d runs; the run holds %d slots (cap %d) for %d jobs queued", len(q.runs), len(r.jobs), cap(r.jobs), q.len())
+	}
+}

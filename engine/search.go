@@ -39,7 +39,7 @@ const maxAnswerMargin = 20 * time.Millisecond
 // that is stopping (CodeUnavailable); those come with no result.
 func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Result, error) {
 	var hotels []hotelrates.HotelResult
-	res, err := e.Stream(ctx, s, func(hs []hotelrates.HotelResult) error {
+	res, err := e.stream(ctx, s, true, func(hs []hotelrates.HotelResult) error {
 		hotels = append(hotels, hs...)
 		return nil
 	})
@@ -80,6 +80,12 @@ func (e *Engine) Search(ctx context.Context, s hotelrates.Search) (hotelrates.Re
 // otherwise it is refused at once with CodeOverloaded and a RetryAfter,
 // and none of its calls is made.
 func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotels func([]hotelrates.HotelResult) error) (hotelrates.Result, error) {
+	return e.stream(ctx, s, false, onHotels)
+}
+
+// stream is Stream; collect says the caller keeps every hotel for the end
+// (Search): onHotels is then called once, with all of them.
+func (e *Engine) stream(ctx context.Context, s hotelrates.Search, collect bool, onHotels func([]hotelrates.HotelResult) error) (hotelrates.Result, error) {
 	start := time.Now()
 	if err := s.Validate(e.opts.Limits); err != nil {
 		return hotelrates.Result{}, err
@@ -163,17 +169,29 @@ func (e *Engine) Stream(ctx context.Context, s hotelrates.Search, onHotels func(
 			agg.add(r)
 		}
 	}
-	emit(agg.ready())
-	timer := time.NewTimer(time.Until(deadline.Add(-answerMargin(deadline.Sub(start)))))
-	defer timer.Stop()
-	// Hotels completing within StreamInterval of the last batch wait for
-	// the interval's end (flush), then go together.
+	// Hotels completing within the stream interval of the last batch wait
+	// for the interval's end (flush), then go together. A search without
+	// a stream has no use for batches: all its hotels go at the end.
 	gap := e.opts.StreamInterval
 	var lastEmit time.Time
+	send := func() {
+		if hs := agg.ready(); len(hs) > 0 {
+			lastEmit = time.Now()
+			emit(hs)
+		}
+	}
 	var flush <-chan time.Time
-	flushTimer := time.NewTimer(time.Hour)
-	flushTimer.Stop()
-	defer flushTimer.Stop()
+	var flushTimer *time.Timer
+	defer func() {
+		if flushTimer != nil {
+			flushTimer.Stop()
+		}
+	}()
+	if !collect {
+		send() // the hotels the cache answered
+	}
+	timer := time.NewTimer(time.Until(deadline.Add(-answerMargin(deadline.Sub(start)))))
+	defer timer.Stop()
 	cut := "" // why the search ends with hotels unanswered
 	var ctxErr error
 loop:
@@ -181,20 +199,23 @@ loop:
 		select {
 		case <-sr.inbox.notify:
 			take()
-			if pending == 0 || flush != nil {
-				continue // the last hotels go below; a batch is already due
+			if pending == 0 || flush != nil || collect || !agg.hasReady() {
+				continue // the last hotels go below; a batch is already due; no stream; nothing completed
 			}
-			if now := time.Now(); now.Sub(lastEmit) >= gap {
-				lastEmit = now
-				emit(agg.ready())
-			} else {
-				flushTimer.Reset(gap - now.Sub(lastEmit))
+			wait := gap - time.Since(lastEmit)
+			switch {
+			case wait <= 0:
+				send()
+			case flushTimer == nil:
+				flushTimer = time.NewTimer(wait)
+				flush = flushTimer.C
+			default:
+				flushTimer.Reset(wait)
 				flush = flushTimer.C
 			}
 		case <-flush:
 			flush = nil
-			lastEmit = time.Now()
-			emit(agg.ready())
+			send()
 		case <-timer.C:
 			cut = "deadline passed"
 			break loop
