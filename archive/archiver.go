@@ -324,8 +324,11 @@ func checkNameLengths(prefix, instance string) error {
 // Begin notes, in the spool's journal, an exchange whose request is about
 // to be sent; ex must be redacted and carry an ID, under which Record will
 // later get the whole exchange. If the process dies before that record is
-// in the spool, the next start archives ex as Interrupted. Begin makes one
-// small write to the local disk; it implements engine.WriteAheadRecorder.
+// in the spool, the next start archives ex as Interrupted. Begin appends
+// one line to the journal's file, in the kernel's page cache when it
+// returns (on Linux a copy into a mapping of the file, with no system
+// call; elsewhere one write); the writer fsyncs it later. It implements
+// engine.WriteAheadRecorder.
 func (a *Archiver) Begin(ex hotelrates.Exchange) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()

@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,6 +185,51 @@ func BenchmarkBegin(b *testing.B) {
 	}
 	reportCPU(b, cpu)
 }
+
+// BenchmarkBeginParallel is BenchmarkBegin with beginParallel callers at
+// once (the service's vendor calls), on GOMAXPROCS cores: the time a
+// begin line holds the journal's mutex shows as contention (ns/op well
+// above cpu-ns/op divided by the cores), and a 64th of the done lines is
+// each caller's own. fsync is off (noSync): the rotations' fsyncs, under
+// the mutex too, would measure the disk.
+func BenchmarkBeginParallel(b *testing.B) {
+	noSync(b)
+	a, err := New(Options{SpoolDir: b.TempDir(), Sink: newDirSinkB(b), Instance: "bench", Logger: testLogger(&testlog.Buffer{})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	base := benchExchanges(64)
+	var callers atomic.Int64
+	b.SetParallelism(max(1, beginParallel/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	cpu := processCPU()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		// Each caller begins its own exchanges: IDs unique across callers.
+		c := callers.Add(1)
+		exs := make([]hotelrates.Exchange, len(base))
+		ids := make([]string, len(base))
+		for i := range base {
+			exs[i] = begun(base[i])
+			exs[i].ID = fmt.Sprint(base[i].ID, "-", c)
+			ids[i] = exs[i].ID
+		}
+		for i := 0; pb.Next(); i++ {
+			a.Begin(exs[i%len(exs)])
+			if i%len(exs) == len(exs)-1 {
+				a.endJournal(ids...)
+			}
+		}
+		a.endJournal(ids...)
+	})
+	b.StopTimer()
+	reportCPU(b, cpu)
+}
+
+// beginParallel is how many callers BenchmarkBeginParallel runs at once,
+// as many as the service's concurrent vendor calls in its CPU profile.
+const beginParallel = 32
 
 // BenchmarkRecordWrite is the writer's cost per record: encoding it into
 // its segment's pending bytes, one write per 16 records (a batch taken

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,22 +25,34 @@ import (
 //
 // Begin appends an exchange's request ({"id":...,"vendor":...}) before the
 // request goes out; once the whole record is in a spool segment the writer
-// appends {"done":ID}. A journal line is one write(2), so a SIGKILL leaves
-// whole lines and at most a torn last one. At the next start every
-// exchange begun but not done, and not in any spool segment, becomes an
-// Interrupted record in the spool: the vendor saw the request, so the
-// archive keeps it even though its answer is lost.
+// appends {"done":ID}. A line is in the kernel when the call that appends
+// it returns, so a SIGKILL of the process loses none: on Linux it is
+// copied, under j.mu and with no system call, into a shared mapping of
+// the file, that is into its page cache (see journalMap); elsewhere it is
+// one write(2). Lines are appended one at a time, so a SIGKILL leaves
+// whole lines and at most a torn last one. The lines are made durable by
+// fsync, off the vendor call's path (syncPending, sync: one fsync for all
+// the callers waiting); a crash of the machine may lose or tear lines
+// appended since. A mapped file ends in zeros, its room: parseJournal
+// reads no line in zeros, nor in the bytes before a zero. At the next
+// start every exchange begun but not done, and not in any spool segment,
+// becomes an Interrupted record in the spool: the vendor saw the request,
+// so the archive keeps it even though its answer is lost.
 //
 // The file is rewritten, keeping only the open entries, when it passes
-// journalRotate bytes, and removed on a clean Close with nothing open.
+// journalRotate bytes, and removed on a clean Close with nothing open (with
+// entries open, it is cut to its lines, without the zeros). When a write,
+// a growth of the file or an fsync fails, the journal turns off and its
+// file is removed; begin tries a new file j.retry later.
 type journal struct {
 	dir string
 
 	mu       sync.Mutex
-	f        *os.File // nil: the journal failed (off until reopened) or is closed
+	f        *os.File   // nil: the journal failed (off until reopened) or is closed
+	m        journalMap // how lines get into f (journal_map_*.go)
 	closed   bool
 	path     string
-	size     int64
+	size     int64 // bytes of lines in f
 	rotateAt int64
 	// open holds the exchanges begun and not done: ID -> its begin line
 	// (enc), with what the writer's record of the exchange may copy from
@@ -59,8 +72,9 @@ type journal struct {
 }
 
 // syncFile makes a file's data durable (fsync) before a journal or spool
-// step that relies on it; tests replace it to see what a crash of the
-// machine would keep.
+// step that relies on it (on Linux, fsync writes back the pages dirtied
+// through the journal's shared mapping too); tests replace it to see what
+// a crash of the machine would keep.
 var syncFile = func(f *os.File) error { return f.Sync() }
 
 // journalRetry is how long after a failure the journal tries a new file.
@@ -81,12 +95,18 @@ func openJournal(dir string, now time.Time) (*journal, error) {
 		return nil, fmt.Errorf("archive: journal: %w", err)
 	}
 	path := filepath.Join(dir, strconv.FormatInt(now.UnixNano(), 10)+".ndjson")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|journalFlags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("archive: journal: %w", err)
 	}
+	m, err := mapJournal(f, 0, journalRotate)
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("archive: journal: %w", err)
+	}
 	syncDir(dir)
-	return &journal{dir: dir, f: f, path: path, rotateAt: journalRotate, open: map[string]*encodedRequest{}, retry: journalRetry}, nil
+	return &journal{dir: dir, f: f, m: m, path: path, rotateAt: journalRotate, open: map[string]*encodedRequest{}, retry: journalRetry}, nil
 }
 
 // reopen starts a new journal file after a failure. j.mu is held.
@@ -99,7 +119,7 @@ func (j *journal) reopen() error {
 		j.failed = time.Now()
 		return errJournalOff
 	}
-	j.f, j.path, j.size = nj.f, nj.path, 0
+	j.f, j.m, j.path, j.size = nj.f, nj.m, nj.path, 0
 	j.synced = j.written // the lines of the failed file are gone
 	return nil
 }
@@ -272,10 +292,11 @@ func appendDone(b []byte, id string) []byte {
 	return append(b, '\n')
 }
 
-// write appends one line in one write; on failure the journal turns off.
-// j.mu is held.
+// write appends lines, whole, to the journal's file (journalMap: a copy
+// into its mapping, or one write); on failure the journal turns off. j.mu
+// is held.
 func (j *journal) write(line []byte) error {
-	if _, err := j.f.Write(line); err != nil {
+	if err := j.m.append(j.f, j.size, line); err != nil {
 		return j.fail(err)
 	}
 	j.size += int64(len(line))
@@ -289,6 +310,7 @@ func (j *journal) write(line []byte) error {
 // flight lose their protection against a crash; begin tries a new file
 // after j.retry. j.mu is held.
 func (j *journal) fail(err error) error {
+	j.m.release(j.f, j.size)
 	j.f.Close()
 	j.f = nil
 	j.failed = time.Now()
@@ -307,15 +329,17 @@ func (j *journal) rotate() error {
 	if err != nil {
 		return j.fail(err)
 	}
+	// The open entries in a few large writes, not one each: j.mu is held.
+	w := bufio.NewWriterSize(f, rotateBuf)
 	var size int64
 	for _, req := range j.open {
-		n, err := f.Write(req.enc)
-		size += int64(n)
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return j.fail(err)
-		}
+		w.Write(req.enc) // an error sticks, for Flush to return
+		size += int64(len(req.enc))
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return j.fail(err)
 	}
 	if err := errors.Join(syncFile(f), f.Close()); err != nil {
 		os.Remove(tmp)
@@ -326,18 +350,28 @@ func (j *journal) rotate() error {
 		return j.fail(err)
 	}
 	syncDir(j.dir)
-	nf, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0o600)
+	nf, err := os.OpenFile(j.path, journalFlags, 0o600)
 	if err != nil {
 		return j.fail(err)
 	}
+	nm, err := mapJournal(nf, size, j.rotateAt)
+	if err != nil {
+		nf.Close()
+		return j.fail(err)
+	}
+	j.m.release(j.f, j.size) // the old file, replaced
 	j.f.Close()
-	j.f, j.size = nf, size
+	j.f, j.m, j.size = nf, nm, size
 	j.synced = j.written // every open line is in the new file, fsynced
 	return nil
 }
 
-// close closes the journal and removes its file when nothing is open. It
-// returns how many entries stay open (for the next start to recover).
+// rotateBuf is the size of rotate's writes.
+const rotateBuf = 64 << 10
+
+// close closes the journal and removes its file when nothing is open;
+// otherwise the file is cut to its lines and fsynced. It returns how many
+// entries stay open (for the next start to recover).
 func (j *journal) close() int {
 	if j == nil {
 		return 0
@@ -348,6 +382,7 @@ func (j *journal) close() int {
 	if j.f == nil {
 		return len(j.open)
 	}
+	j.m.release(j.f, j.size) // on failure the zeros stay: the next start reads them as no line
 	syncFile(j.f)
 	j.f.Close()
 	j.f = nil
@@ -395,13 +430,31 @@ func readJournals(dir string) (orphans []hotelrates.Exchange, files []string, er
 }
 
 // parseJournal returns the exchanges a journal holds as begun and not done.
-// Lines that do not parse (a torn last line) are skipped.
+// A line is what follows the start, a newline or a NUL byte, up to and
+// including the next newline. JSON never holds a raw NUL, and a journal
+// file's unused room is zeros (journalMap), so neither the zeros nor the
+// bytes before them, a line torn by a crash (cut off, or with pages of it
+// never written back), are read as a line; a line after zeros is. Lines
+// that do not parse (a torn last line) are skipped.
 func parseJournal(r io.Reader) ([]hotelrates.Exchange, error) {
 	begun := map[string]hotelrates.Exchange{}
 	var order []string
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, journalReadBuf)
+	var long []byte // the start of a line longer than br's buffer
 	for {
-		b, err := br.ReadBytes('\n')
+		b, err := br.ReadSlice('\n')
+		if bytes.IndexByte(b, 0) >= 0 {
+			// What comes before a NUL is no line (zeros, or a torn one).
+			long, b = long[:0], b[bytes.LastIndexByte(b, 0)+1:]
+		}
+		if err == bufio.ErrBufferFull {
+			long = append(long, b...)
+			continue
+		}
+		if len(long) > 0 {
+			b = append(long, b...)
+			long = b[:0]
+		}
 		if len(b) > 0 && b[len(b)-1] == '\n' {
 			var l journalLine
 			if json.Unmarshal(b, &l) == nil {
@@ -432,6 +485,10 @@ func parseJournal(r io.Reader) ([]hotelrates.Exchange, error) {
 	}
 	return out, nil
 }
+
+// journalReadBuf is parseJournal's read buffer: longer lines are put
+// together in memory of their own, runs of zeros are not.
+const journalReadBuf = 64 << 10
 
 // interruptedError is the error of an Interrupted record. The journal
 // notes a request just before it is sent (the engine's recording

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,6 +41,8 @@ func TestParseJournal(t *testing.T) {
 	a := begun(withID(exchange("solo", 1, t0), "a"))
 	b := begun(withID(exchange("solo", 2, t0), "b"))
 	c := begun(withID(exchange("bulk", 3, t0), "c"))
+	long := begun(withID(exchange("solo", 4, t0), "long"))
+	long.RequestBody = strings.Repeat("x", 3*journalReadBuf)
 	tests := []struct {
 		name string
 		in   string
@@ -51,6 +56,21 @@ func TestParseJournal(t *testing.T) {
 		{"torn done line: still open", line(journalLine{Exchange: a}) + `{"done":"a`, []string{"a"}},
 		{"garbage line skipped", "not json\n" + line(journalLine{Exchange: a}), []string{"a"}},
 		{"done before begin (after a rotation)", line(journalLine{Done: "x"}) + line(journalLine{Exchange: a}), []string{"a"}},
+		// A mapped journal file ends in zeros, its room (journalMap).
+		{"zero-filled tail", line(journalLine{Exchange: a}) + line(journalLine{Exchange: b}) + line(journalLine{Done: "a"}) + zeros(5000), []string{"b"}},
+		{"torn line, then zeros", line(journalLine{Exchange: a}) + tear(line(journalLine{Exchange: b}), 40) + zeros(5000), []string{"a"}},
+		{"torn line ending in a quote, then zeros", line(journalLine{Exchange: a}) + `{"id":"b"` + zeros(10), []string{"a"}},
+		{"torn done line, then zeros", line(journalLine{Exchange: a}) + `{"done":"a"` + zeros(5000), []string{"a"}},
+		{"zeros only", zeros(3 * journalReadBuf), nil},
+		{"a whole line after zeros", line(journalLine{Exchange: a}) + zeros(100) + line(journalLine{Exchange: b}), []string{"a", "b"}},
+		{"a done line after zeros", line(journalLine{Exchange: a}) + zeros(100) + line(journalLine{Done: "a"}) + zeros(100), nil},
+		// A machine crash may write back some pages of a line and not others.
+		{"zeros inside a line", line(journalLine{Exchange: a}) + hole(line(journalLine{Exchange: b}), 20, 100) + line(journalLine{Exchange: c}), []string{"a", "c"}},
+		{"zeros from a line's start", hole(line(journalLine{Exchange: a}), 0, 30) + line(journalLine{Exchange: b}), []string{"b"}},
+		{"zeros before a line's newline", line(journalLine{Exchange: a}) + hole(line(journalLine{Exchange: b}), len(line(journalLine{Exchange: b}))-1, 1) + line(journalLine{Exchange: c}), []string{"a", "c"}},
+		{"a line longer than the read buffer, then zeros", line(journalLine{Exchange: long}) + tear(line(journalLine{Exchange: b}), 50) + zeros(2*journalReadBuf+7), []string{"long"}},
+		{"a NUL in a line longer than the read buffer", line(journalLine{Exchange: a}) + hole(line(journalLine{Exchange: long}), journalReadBuf+10, 1) + line(journalLine{Exchange: b}), []string{"a", "b"}},
+		{"zeros across read buffers, then a line", line(journalLine{Exchange: a}) + zeros(journalReadBuf-3) + line(journalLine{Exchange: long}), []string{"a", "long"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +88,16 @@ func TestParseJournal(t *testing.T) {
 		})
 	}
 }
+
+// zeros returns n zero bytes: a mapped journal file's room.
+func zeros(n int) string { return strings.Repeat("\x00", n) }
+
+// tear returns the first n bytes of line: a line cut off by a crash.
+func tear(line string, n int) string { return line[:n] }
+
+// hole returns line with n of its bytes from off zeros: pages of it that a
+// machine crash did not write back.
+func hole(line string, off, n int) string { return line[:off] + zeros(n) + line[off+n:] }
 
 // A SIGKILL leaves the journal with exchanges begun and not done. The next
 // start archives those not already in a segment as Interrupted, once; the
@@ -321,7 +351,7 @@ func TestJournalWriteFailure(t *testing.T) {
 	if err := j.begin(withID(exchange("solo", 1, t0), "before")); err != nil {
 		t.Fatal(err)
 	}
-	j.f.Close() // the next write fails
+	breakFile(j) // the next write fails
 	if err := j.begin(withID(exchange("solo", 2, t0), "failing")); err == nil {
 		t.Fatal("a failed write was not reported")
 	}
@@ -350,6 +380,334 @@ func TestJournalWriteFailure(t *testing.T) {
 	}
 }
 
+// openIDs returns the IDs of exs, in order, comma-separated.
+func openIDs(exs []hotelrates.Exchange) string {
+	ids := make([]string, len(exs))
+	for i, ex := range exs {
+		ids[i] = ex.ID
+	}
+	return strings.Join(ids, ",")
+}
+
+// bigBody is a request body larger than the room a journal file has past
+// its lines (on Linux, a step of journalRoom at most) and than
+// journalReadBuf.
+var bigBody = strings.Repeat("b", 3<<20)
+
+// A SIGKILL right after begin or done loses no line: the file as the
+// kernel holds it, room and all, reads as the exchanges open; the lines
+// are made durable by sync, through rotations and growth; a clean close
+// with entries open leaves the file cut to its lines, which read as those
+// entries, and one with none open removes it.
+func TestJournalFile(t *testing.T) {
+	ex := func(i int, id string) hotelrates.Exchange { return begun(withID(exchange("solo", i, t0), id)) }
+	big := func(i int, id string) hotelrates.Exchange {
+		e := ex(i, id)
+		e.RequestBody = bigBody
+		return e
+	}
+	tests := []struct {
+		name     string
+		rotateAt int64
+		begin    []hotelrates.Exchange
+		done     []string              // done after all are begun
+		late     []hotelrates.Exchange // begun after those are done
+		open     string                // the IDs open at the end, sorted
+	}{
+		{"a few lines", journalRotate, []hotelrates.Exchange{ex(1, "a"), ex(2, "b"), ex(3, "c")}, []string{"b"}, nil, "a,c"},
+		{"all done", journalRotate, []hotelrates.Exchange{ex(1, "a"), ex(2, "b")}, []string{"a", "b"}, nil, ""},
+		{"a line larger than the room left", journalRotate, []hotelrates.Exchange{ex(1, "a"), big(2, "big"), ex(3, "c")}, []string{"a"}, nil, "big,c"},
+		{"a first line larger than the room", journalRotate, []hotelrates.Exchange{big(1, "big")}, nil, nil, "big"},
+		{"lines past the file's first room", journalRotate, manyBegun(3000), doneIDs(3000, 3), nil, manyOpen(3000, 3)},
+		{"rotation while mapped", 16 << 10, manyBegun(400), doneIDs(400, 7), nil, manyOpen(400, 7)},
+		{"rotation with a large line open", 16 << 10, append([]hotelrates.Exchange{big(0, "big")}, manyBegun(40)...), doneIDs(40, 0), nil, "big"},
+		// On Linux a rotated file's mapping spans 8 of its rotateAt
+		// (journalMapSpans), 128 KiB: the large line needs a new mapping.
+		{"a line larger than the mapping", 16 << 10, manyBegun(100), doneIDs(100, 0), []hotelrates.Exchange{ex(1, "a"), big(2, "big"), ex(3, "c")}, "a,big,c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			j, err := openJournal(dir, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j.rotateAt = tt.rotateAt
+			for i, e := range tt.begin {
+				if err := j.begin(e); err != nil {
+					t.Fatal(err)
+				}
+				if i == len(tt.begin)/2 {
+					if err := j.sync(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			// Rotations happen in done: one call per ID, as the writer's
+			// records end one segment batch at a time.
+			for _, id := range tt.done {
+				if err := j.done(id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, e := range tt.late {
+				if err := j.begin(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := j.sync(); err != nil {
+				t.Fatal(err)
+			}
+			// A SIGKILL now: the file as it is.
+			orphans, files, err := readJournals(dir)
+			if err != nil || len(files) != 1 || sortedIDs(orphans) != tt.open {
+				t.Fatalf("before close: open %q in %v (%v), want %q", openIDs(orphans), files, err, tt.open)
+			}
+			// A rotation leaves out the lines of the exchanges done.
+			b, err := os.ReadFile(j.path)
+			inFile := uint64(bytes.Count(b, []byte("\n")))
+			if rotated := inFile < j.written; err != nil || rotated != (tt.rotateAt < journalRotate) {
+				t.Errorf("%d of the %d lines written are in the file (%v): rotated %v", inFile, j.written, err, rotated)
+			}
+			for _, o := range orphans {
+				if o.ID == "big" && o.RequestBody != bigBody {
+					t.Errorf("the large line read back with a %d-byte body", len(o.RequestBody))
+				}
+			}
+			path := j.path
+			if n := j.close(); n != len(orphans) {
+				t.Errorf("%d open at close, want %d", n, len(orphans))
+			}
+			orphans, files, err = readJournals(dir)
+			if err != nil || sortedIDs(orphans) != tt.open {
+				t.Fatalf("after close: open %q in %v (%v), want %q", openIDs(orphans), files, err, tt.open)
+			}
+			if tt.open == "" {
+				if len(files) != 0 {
+					t.Errorf("nothing open, and the file stays: %v", files)
+				}
+				return
+			}
+			b, err = os.ReadFile(path)
+			if err != nil || len(b) == 0 || b[len(b)-1] != '\n' || bytes.IndexByte(b, 0) >= 0 {
+				t.Errorf("after close the file is not cut to its lines (%d bytes, NUL at %d, %v)", len(b), bytes.IndexByte(b, 0), err)
+			}
+		})
+	}
+}
+
+// sortedIDs returns the IDs of exs, sorted, comma-separated: a rotation
+// does not keep the order of the lines.
+func sortedIDs(exs []hotelrates.Exchange) string {
+	ids := strings.Split(openIDs(exs), ",")
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
+}
+
+// manyBegun returns n begun exchanges, IDs "e0" to "e<n-1>".
+func manyBegun(n int) []hotelrates.Exchange {
+	exs := make([]hotelrates.Exchange, n)
+	for i := range exs {
+		exs[i] = begun(withID(exchange("solo", i, t0), fmt.Sprint("e", i)))
+	}
+	return exs
+}
+
+// doneIDs returns the IDs of manyBegun(n) but every keep-th (all of
+// them when keep is 0).
+func doneIDs(n, keep int) []string {
+	var ids []string
+	for i := range n {
+		if keep == 0 || i%keep != 0 {
+			ids = append(ids, fmt.Sprint("e", i))
+		}
+	}
+	return ids
+}
+
+// manyOpen returns what stays open of manyBegun(n) after doneIDs(n,
+// keep), sorted as sortedIDs.
+func manyOpen(n, keep int) string {
+	var ids []string
+	for i := 0; i < n; i += keep {
+		ids = append(ids, fmt.Sprint("e", i))
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
+}
+
+// A journal file left by a SIGKILL, room and a line torn as it was being
+// written included, is archived at the next start as exactly the
+// exchanges it holds open: not the torn one, not the done ones.
+func TestJournalRecoveryOfTornFile(t *testing.T) {
+	tests := []struct {
+		name string
+		torn string // written at the end of the lines, over the room
+	}{
+		{"no torn line", ""},
+		{"a torn begin line", `{"id":"torn","vendor":"solo","kind":"ra`},
+		{"a torn done line", `{"done":"a","id":"","vendor":"`},
+		{"a begin line torn in its middle", hole(func() string {
+			b, _ := json.Marshal(journalLine{Exchange: begun(withID(exchange("solo", 9, t0), "torn"))})
+			return string(b) + "\n"
+		}(), 10, 30)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The file of a live journal, as the kernel holds it.
+			j, err := openJournal(t.TempDir(), t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, id := range []string{"a", "b", "c"} {
+				if err := j.begin(begun(withID(exchange("solo", i, t0), id))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := j.done("b"); err != nil {
+				t.Fatal(err)
+			}
+			file, err := os.ReadFile(j.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			used := int(j.size)
+			j.close()
+			if len(file) < used+len(tt.torn) {
+				file = append(file, make([]byte, used+len(tt.torn)-len(file))...)
+			}
+			copy(file[used:], tt.torn)
+
+			spoolDir := t.TempDir()
+			sp, err := openSpool(spoolDir, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp.unlock()
+			os.MkdirAll(sp.journal, 0o700)
+			if err := os.WriteFile(filepath.Join(sp.journal, "1.ndjson"), file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			sink := newDirSink(t)
+			a, err := New(Options{SpoolDir: spoolDir, Sink: sink, Instance: "new", Logger: testLogger(&testlog.Buffer{})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			_, byKey := readBack(t, sink, "")
+			var got []string
+			for _, recs := range byKey {
+				for _, ex := range recs {
+					if !ex.Interrupted {
+						t.Errorf("%s archived, not as interrupted", ex.ID)
+					}
+					got = append(got, ex.ID)
+				}
+			}
+			slices.Sort(got)
+			if strings.Join(got, ",") != "a,c" {
+				t.Errorf("archived %v, want a,c", got)
+			}
+		})
+	}
+}
+
+// When a line cannot be written (the file cut short under the journal's
+// mapping, a growth of the file that fails, a closed file) or an fsync
+// fails, the journal turns off: its file is removed, the exchanges open in
+// it are forgotten, and after its retry interval a begin opens a new file.
+func TestJournalFailureReopens(t *testing.T) {
+	bigEx := begun(withID(exchange("solo", 2, t0), "failing"))
+	bigEx.RequestBody = bigBody
+	tests := []struct {
+		name  string
+		fail  func(t *testing.T, j *journal) error
+		linux string // on Linux, where lines go through a mapping: what the error says
+	}{
+		{"a begin line into a file cut short", func(t *testing.T, j *journal) error {
+			breakFile(j)
+			return j.begin(begun(withID(exchange("solo", 2, t0), "failing")))
+		}, "fault"},
+		{"a done line into a file cut short", func(t *testing.T, j *journal) error {
+			breakFile(j)
+			return j.done("before")
+		}, "fault"},
+		{"a line larger than the room, the file closed", func(t *testing.T, j *journal) error {
+			j.f.Close()
+			return j.begin(bigEx)
+		}, "closed"},
+		{"fsync", func(t *testing.T, j *journal) error {
+			failing := true
+			replace(t, &syncFile, func(f *os.File) error {
+				if failing {
+					return errors.New("disk trouble")
+				}
+				return f.Sync()
+			})
+			defer func() { failing = false }()
+			return j.sync()
+		}, "disk trouble"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			j, err := openJournal(dir, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j.retry = time.Hour
+			if err := j.begin(begun(withID(exchange("solo", 1, t0), "before"))); err != nil {
+				t.Fatal(err)
+			}
+			err = tt.fail(t, j)
+			if err == nil || (runtime.GOOS == "linux" && !strings.Contains(err.Error(), tt.linux)) {
+				t.Fatalf("failure reported as %v, want an error (on Linux, about %q)", err, tt.linux)
+			}
+			if orphans, files, err := readJournals(dir); err != nil || len(files) != 0 || len(orphans) != 0 {
+				t.Fatalf("after the failure the journal holds %v in %v (%v): the next start would duplicate them", orphans, files, err)
+			}
+			if j.isOpen("before") {
+				t.Error("an entry of the failed file is still open")
+			}
+			// Off until the retry interval has passed.
+			if err := j.begin(begun(withID(exchange("solo", 3, t0), "too soon"))); err != nil || j.isOpen("too soon") {
+				t.Fatalf("a begin before the retry: %v, open %v", err, j.isOpen("too soon"))
+			}
+			j.retry = 0
+			if err := j.begin(begun(withID(exchange("solo", 4, t0), "after"))); err != nil {
+				t.Fatal(err)
+			}
+			if err := j.begin(bigEx); err != nil { // the new file grows as the first did
+				t.Fatal(err)
+			}
+			if err := j.sync(); err != nil {
+				t.Fatal(err)
+			}
+			orphans, files, err := readJournals(dir)
+			if err != nil || len(files) != 1 || openIDs(orphans) != "after,failing" {
+				t.Fatalf("the new file holds %q in %v (%v)", openIDs(orphans), files, err)
+			}
+			if n := j.close(); n != 2 {
+				t.Errorf("%d open at close, want 2", n)
+			}
+			if orphans, _, _ := readJournals(dir); openIDs(orphans) != "after,failing" {
+				t.Errorf("after close the file holds %q", openIDs(orphans))
+			}
+		})
+	}
+}
+
+// breakFile cuts the journal's file short and closes it under the
+// journal: its next line fails, whether it goes through the file's
+// mapping (a fault: the mapping is past the file's end) or write(2) (a
+// closed file).
+func breakFile(j *journal) {
+	j.f.Truncate(0)
+	j.f.Close()
+}
+
 // The journal-line decoder takes any bytes: it never panics, and what it
 // returns is begun exchanges, each once, with their IDs.
 func FuzzParseJournal(f *testing.F) {
@@ -363,6 +721,10 @@ func FuzzParseJournal(f *testing.F) {
 	f.Add(line(journalLine{Exchange: a}) + `{"done":"a`)
 	f.Add("not json\n\n{}\nnull\n[]\n" + line(journalLine{Done: "x"}))
 	f.Add(`{"id":"a","done":"a"}` + "\n" + `{"id":"a"}` + "\n" + `{"id":"a","vendor":"v"}` + "\n")
+	// A mapped file's room, lines torn by a crash.
+	f.Add(line(journalLine{Exchange: a}) + tear(line(journalLine{Exchange: b}), 30) + zeros(100))
+	f.Add(hole(line(journalLine{Exchange: a}), 5, 20) + zeros(3) + line(journalLine{Exchange: b}) + "\x00")
+	f.Add(`{"id":"a"}` + "\x00\n" + `{"id":"b"}` + "\n\x00" + `{"id":"c"}` + "\n" + `{"id":"d"` + "\x00" + `}` + "\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		got, err := parseJournal(strings.NewReader(in))
 		if err != nil {
@@ -372,13 +734,45 @@ func FuzzParseJournal(f *testing.F) {
 			t.Fatalf("%d exchanges from %d lines", len(got), strings.Count(in, "\n"))
 		}
 		seen := map[string]bool{}
+		begins := wholeBeginLines(in)
 		for _, ex := range got {
 			if ex.ID == "" || seen[ex.ID] {
 				t.Fatalf("exchange with ID %q returned (seen before: %v)", ex.ID, seen[ex.ID])
 			}
 			seen[ex.ID] = true
+			enc, err := json.Marshal(ex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(begins[ex.ID], string(enc)) {
+				t.Fatalf("exchange %q returned as %s, not a whole begin line of the input (%q)", ex.ID, enc, begins[ex.ID])
+			}
 		}
 	})
+}
+
+// wholeBeginLines returns, by ID, the exchanges of the whole begin lines
+// of a journal's bytes, JSON-encoded: a whole line follows the start, a
+// newline or a NUL (the room of a mapped file, or a hole a crash left)
+// and ends in a newline, with neither in between. It is parseJournal's
+// reading written plainly, for FuzzParseJournal to check it against.
+func wholeBeginLines(in string) map[string][]string {
+	out := map[string][]string{}
+	for _, chunk := range strings.Split(in, "\x00") {
+		lines := strings.SplitAfter(chunk, "\n")
+		for _, l := range lines[:len(lines)-1] { // the last does not end in a newline
+			var jl journalLine
+			if json.Unmarshal([]byte(l), &jl) != nil || jl.Done != "" || jl.ID == "" {
+				continue
+			}
+			enc, err := json.Marshal(jl.Exchange)
+			if err != nil {
+				continue
+			}
+			out[jl.ID] = append(out[jl.ID], string(enc))
+		}
+	}
+	return out
 }
 
 // The archived bytes of a record whose request the writer copied from its

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -242,22 +243,36 @@ func TestCloseDeadlineWhileDraining(t *testing.T) {
 	}
 }
 
-// syncedFiles records, per path, how many bytes of a file syncFile made
-// durable: what a crash of the machine would keep.
+// syncedFiles records, per file, what syncFile made durable: the file's
+// bytes at its last fsync, what a crash of the machine would keep. (By
+// content rather than size: a journal file may have room, zeros, past its
+// lines; and by file rather than name: a rotation renames a file, fsynced
+// under its temporary name, over the journal.)
 type syncedFiles struct {
-	mu   sync.Mutex
-	size map[string]int64
+	mu    sync.Mutex
+	files []syncedFile
+}
+
+// syncedFile is one file's bytes at its last fsync.
+type syncedFile struct {
+	info os.FileInfo
+	data []byte
 }
 
 func watchSyncs(t *testing.T) *syncedFiles {
-	s := &syncedFiles{size: map[string]int64{}}
+	s := &syncedFiles{}
 	replace(t, &syncFile, func(f *os.File) error {
 		info, err := f.Stat()
 		if err != nil {
 			return err
 		}
+		data, err := os.ReadFile(f.Name()) // before the fsync: no more than it keeps
+		if err != nil {
+			return f.Sync() // a file not to be read back: nothing known durable
+		}
 		s.mu.Lock()
-		s.size[f.Name()] = info.Size()
+		s.files = slices.DeleteFunc(s.files, func(sf syncedFile) bool { return os.SameFile(sf.info, info) })
+		s.files = append(s.files, syncedFile{info, data})
 		s.mu.Unlock()
 		return f.Sync()
 	})
@@ -271,15 +286,18 @@ func (s *syncedFiles) afterCrash(t *testing.T, dir string) []hotelrates.Exchange
 	entries, _ := os.ReadDir(dir)
 	var out []hotelrates.Exchange
 	for _, e := range entries {
-		path := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(path)
+		info, err := os.Stat(filepath.Join(dir, e.Name()))
 		if err != nil {
 			continue
 		}
 		s.mu.Lock()
-		n := s.size[path]
+		i := slices.IndexFunc(s.files, func(sf syncedFile) bool { return os.SameFile(sf.info, info) })
+		var data []byte
+		if i >= 0 {
+			data = s.files[i].data
+		}
 		s.mu.Unlock()
-		exs, err := parseJournal(bytes.NewReader(b[:min(n, int64(len(b)))]))
+		exs, err := parseJournal(bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err)
 		}
