@@ -30,7 +30,9 @@ import (
 // copied, under j.mu and with no system call, into a shared mapping of
 // the file, that is into its page cache (see journalMap); elsewhere it is
 // one write(2). Lines are appended one at a time, so a SIGKILL leaves
-// whole lines and at most a torn last one. The lines are made durable by
+// whole lines and at most a torn last one (a batch of done lines, copied
+// at once, may be torn anywhere inside: harmless, for their records are in
+// a synced segment already, which recovery checks). The lines are made durable by
 // fsync, off the vendor call's path (syncPending, sync: one fsync for all
 // the callers waiting); a crash of the machine may lose or tear lines
 // appended since. A mapped file ends in zeros, its room: parseJournal
@@ -219,6 +221,10 @@ func (j *journal) syncTo(n uint64) error {
 	if j.synced >= n || f == nil {
 		j.mu.Unlock()
 		return nil // durable already, or the journal is off or closed (already reported)
+	}
+	if err := j.m.check(f); err != nil {
+		defer j.mu.Unlock()
+		return j.fail(err)
 	}
 	j.mu.Unlock()
 	err := syncFile(f)

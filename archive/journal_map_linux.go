@@ -39,14 +39,18 @@ const journalMapSpans = 8
 // step (journalRoom) at a time when a line needs more room than is left: the
 // write puts the pages in the page cache and reserves their blocks, so a
 // full disk fails that write, which the journal reports, rather than a
-// later store to the mapping, and the copy of a line only maps a page
+// later store to the mapping (on ext4 and XFS; on a copy-on-write file
+// system a store can still find the disk full: the fault is recovered
+// below), and the copy of a line only maps a page
 // when it first writes to it (a page fault, about a microsecond, once per
 // 4 KiB of lines). The mapping spans more than the file
 // (journalMapSpans): only a file that outgrows it is mapped anew.
 // parseJournal reads no line in the zeros, nor in the bytes before a zero
 // (a line torn by a crash). A fault on the mapping (the file cut short
 // under it, an I/O error) is recovered into an error: the journal turns
-// off, as after a failed write.
+// off, as after a failed write. A file cut short within its last page does
+// not fault; check, before each fsync, reports it. A file that cannot be
+// mapped at all gets its lines by pwrite (direct).
 type journalMap struct {
 	// data is the mapping: the file (its lines, then zeros), then
 	// address space past the file's end, not to be touched.
@@ -54,7 +58,15 @@ type journalMap struct {
 	size int64 // the file's size: the bytes of data that may be written
 	step int64 // the room given at a time
 	span int64 // the least address space a mapping takes
+	// direct: the file could not be mapped (a file system that refuses a
+	// writable shared mapping, such as FUSE with direct_io or 9p without
+	// a cache, or no address space left), so each line is one pwrite, as
+	// on systems without the mapping.
+	direct bool
 }
+
+// mmapFile maps a journal file; tests replace it to see a refused mapping.
+var mmapFile = syscall.Mmap
 
 // mapJournal maps f, whose size bytes are lines, with room past them, in
 // steps of journalRoom or, if smaller, rotateAt (rounded up to pages).
@@ -79,9 +91,13 @@ func (m *journalMap) grow(f *os.File, need int64) error {
 		if span != int64(int(span)) {
 			return fmt.Errorf("archive: journal %s: %d bytes cannot be mapped", f.Name(), span)
 		}
-		data, err := syscall.Mmap(int(f.Fd()), 0, int(span), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+		data, err := mmapFile(int(f.Fd()), 0, int(span), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 		if err != nil {
-			return &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
+			// The lines go by pwrite from here (the page cache holds what
+			// a mapping already wrote; pwrite writes to the same pages).
+			m.unmap()
+			m.direct = true
+			return nil
 		}
 		m.unmap()
 		m.data = data
@@ -99,6 +115,10 @@ func (m *journalMap) grow(f *os.File, need int64) error {
 // append copies p into the mapping at off, the end of f's lines, growing
 // the file first if p needs more room than is left.
 func (m *journalMap) append(f *os.File, off int64, p []byte) error {
+	if m.direct {
+		_, err := f.WriteAt(p, off)
+		return err
+	}
 	end := off + int64(len(p))
 	if end > m.size {
 		if err := m.grow(f, end); err != nil {
@@ -119,8 +139,8 @@ func copyToMapping(dst, src []byte, name string) (err error) {
 		if r == nil {
 			return
 		}
-		if fault, ok := r.(interface{ Addr() uintptr }); ok {
-			err = fmt.Errorf("archive: journal %s: fault writing its mapping at %#x: %v", name, fault.Addr(), r)
+		if _, ok := r.(interface{ Addr() uintptr }); ok {
+			err = fmt.Errorf("archive: journal %s: a line could not be written through its mapping: the file was cut short or its disk failed", name)
 			return
 		}
 		panic(r)
@@ -129,13 +149,31 @@ func copyToMapping(dst, src []byte, name string) (err error) {
 	return nil
 }
 
-// release unmaps f and cuts it to its lines, size bytes: the zeros of its
-// room go.
-func (m *journalMap) release(f *os.File, size int64) error {
+// check reports a file cut shorter than the room written for it, by
+// something else than the journal: a line copied past its end within its
+// last page would not fault, and would be lost silently. The writer's tick
+// asks before each fsync, so at most one tick's lines go unreported.
+func (m *journalMap) check(f *os.File) error {
 	if m.data == nil {
 		return nil
 	}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() < m.size {
+		return fmt.Errorf("archive: journal %s: cut to %d bytes by another process (it had %d)", f.Name(), fi.Size(), m.size)
+	}
+	return nil
+}
+
+// release unmaps f and cuts it to its lines, size bytes: the zeros of its
+// room go.
+func (m *journalMap) release(f *os.File, size int64) error {
 	m.unmap()
+	if m.size <= size {
+		return nil // never given room (a file not mapped from the start)
+	}
 	return f.Truncate(size)
 }
 

@@ -748,7 +748,45 @@ func FuzzParseJournal(f *testing.F) {
 				t.Fatalf("exchange %q returned as %s, not a whole begin line of the input (%q)", ex.ID, enc, begins[ex.ID])
 			}
 		}
+		// And none is missed: the documented rule, plainly.
+		if want := strings.Join(refParseJournal(in), ","); openIDs(got) != want {
+			t.Fatalf("open exchanges %q, by the rule %q", openIDs(got), want)
+		}
 	})
+}
+
+// refParseJournal is parseJournal's rule written plainly, for the fuzzer:
+// the bytes between NULs are read as lines; a whole line ('\n'-ended) that
+// is a begin opens its ID (first seen order), a done line closes it.
+func refParseJournal(in string) []string {
+	begun := map[string]bool{}
+	var order []string
+	for _, chunk := range strings.Split(in, "\x00") {
+		ls := strings.SplitAfter(chunk, "\n")
+		for _, l := range ls[:len(ls)-1] {
+			var jl journalLine
+			if json.Unmarshal([]byte(l), &jl) != nil {
+				continue
+			}
+			switch {
+			case jl.Done != "":
+				delete(begun, jl.Done)
+			case jl.ID != "":
+				if !slices.Contains(order, jl.ID) {
+					order = append(order, jl.ID)
+				}
+				begun[jl.ID] = true
+			}
+		}
+	}
+	var out []string
+	for _, id := range order {
+		if begun[id] {
+			out = append(out, id)
+			delete(begun, id)
+		}
+	}
+	return out
 }
 
 // wholeBeginLines returns, by ID, the exchanges of the whole begin lines
