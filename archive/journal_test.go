@@ -629,11 +629,11 @@ func TestJournalFailureReopens(t *testing.T) {
 		{"a begin line into a file cut short", func(t *testing.T, j *journal) error {
 			breakFile(j)
 			return j.begin(begun(withID(exchange("solo", 2, t0), "failing")))
-		}, "fault"},
+		}, "cut short"},
 		{"a done line into a file cut short", func(t *testing.T, j *journal) error {
 			breakFile(j)
 			return j.done("before")
-		}, "fault"},
+		}, "cut short"},
 		{"a line larger than the room, the file closed", func(t *testing.T, j *journal) error {
 			j.f.Close()
 			return j.begin(bigEx)
