@@ -194,27 +194,42 @@ func (e *Engine) stream(ctx context.Context, s hotelrates.Search, collect bool, 
 	defer timer.Stop()
 	cut := "" // why the search ends with hotels unanswered
 	var ctxErr error
+	// What completes a hotel goes to the stream at once, or at the end
+	// of the interval since the last batch (flush). While a flush is due
+	// the search is not woken by every answer, only by the last one due
+	// or its timers: it takes the answers together at the flush.
+	handle := func() {
+		take()
+		if pending == 0 || flush != nil || collect || !agg.hasReady() {
+			return // the last hotels go below; a batch is already due; no stream; nothing completed
+		}
+		wait := gap - time.Since(lastEmit)
+		switch {
+		case wait <= 0:
+			send()
+		case flushTimer == nil:
+			flushTimer = time.NewTimer(wait)
+			flush = flushTimer.C
+		default:
+			flushTimer.Reset(wait)
+			flush = flushTimer.C
+		}
+	}
+	if sr.inbox.expect(pending) {
+		take() // every result is in already
+	}
 loop:
 	for pending > 0 && emitErr == nil {
+		if sr.inbox.wait(flush == nil) {
+			handle()
+			continue
+		}
 		select {
 		case <-sr.inbox.notify:
-			take()
-			if pending == 0 || flush != nil || collect || !agg.hasReady() {
-				continue // the last hotels go below; a batch is already due; no stream; nothing completed
-			}
-			wait := gap - time.Since(lastEmit)
-			switch {
-			case wait <= 0:
-				send()
-			case flushTimer == nil:
-				flushTimer = time.NewTimer(wait)
-				flush = flushTimer.C
-			default:
-				flushTimer.Reset(wait)
-				flush = flushTimer.C
-			}
+			handle()
 		case <-flush:
 			flush = nil
+			take()
 			send()
 		case <-timer.C:
 			cut = "deadline passed"
