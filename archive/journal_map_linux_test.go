@@ -13,10 +13,7 @@ import (
 func TestJournalMapTrouble(t *testing.T) {
 	t.Run("cut short by another process: reported at the next sync", func(t *testing.T) {
 		dir := t.TempDir()
-		j, err := openJournal(dir, t0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		j := mustOpenJournal(t, dir)
 		defer j.close()
 		if err := j.begin(begun(withID(exchange("solo", 1, t0), "a"))); err != nil {
 			t.Fatal(err)

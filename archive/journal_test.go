@@ -381,6 +381,16 @@ func TestJournalWriteFailure(t *testing.T) {
 }
 
 // openIDs returns the IDs of exs, in order, comma-separated.
+// mustOpenJournal opens a journal in dir, started at t0.
+func mustOpenJournal(t *testing.T, dir string) *journal {
+	t.Helper()
+	j, err := openJournal(dir, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 func openIDs(exs []hotelrates.Exchange) string {
 	ids := make([]string, len(exs))
 	for i, ex := range exs {
@@ -428,10 +438,7 @@ func TestJournalFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			j, err := openJournal(dir, t0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			j := mustOpenJournal(t, dir)
 			j.rotateAt = tt.rotateAt
 			for i, e := range tt.begin {
 				if err := j.begin(e); err != nil {
@@ -653,15 +660,12 @@ func TestJournalFailureReopens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			j, err := openJournal(dir, t0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			j := mustOpenJournal(t, dir)
 			j.retry = time.Hour
 			if err := j.begin(begun(withID(exchange("solo", 1, t0), "before"))); err != nil {
 				t.Fatal(err)
 			}
-			err = tt.fail(t, j)
+			err := tt.fail(t, j)
 			if err == nil || (runtime.GOOS == "linux" && !strings.Contains(err.Error(), tt.linux)) {
 				t.Fatalf("failure reported as %v, want an error (on Linux, about %q)", err, tt.linux)
 			}
