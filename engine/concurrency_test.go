@@ -255,6 +255,51 @@ func TestStreamFirstBatchNotHeldByAnEmptyOne(t *testing.T) {
 	})
 }
 
+// TestSlowStreamStillEndsOnTime: a stream whose writer takes as long as
+// the interval keeps finding answers waiting; it still sees its cancelled
+// context at once, and its deadline.
+func TestSlowStreamStillEndsOnTime(t *testing.T) {
+	for _, cancelAt := range []time.Duration{0, 30 * time.Millisecond} {
+		t.Run(fmt.Sprint("cancel at ", cancelAt), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				v := &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}, delay: map[string]time.Duration{}}
+				hotels := hotelIDs(1, 5000) // 625 ms of work at 8 calls of 1 ms
+				for _, h := range hotels {
+					v.delay[h] = time.Millisecond
+				}
+				e, err := New(Options{
+					Vendors:        []VendorConfig{{Vendor: v, Concurrency: 8, MinConcurrency: 8, MinWorkers: 8}},
+					DefaultTimeout: time.Second, MaxTimeout: time.Second, StreamInterval: time.Millisecond,
+					Logger: slog.New(slog.DiscardHandler),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer e.Close(context.Background())
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				if cancelAt > 0 {
+					time.AfterFunc(cancelAt, cancel)
+				}
+				start := time.Now()
+				const timeout = 400 * time.Millisecond // stops collecting at 380 ms
+				_, err = e.Stream(ctx, hotelrates.Search{Stay: fakeStay(), HotelIDs: hotels, Timeout: timeout}, func(hs []hotelrates.HotelResult) error {
+					time.Sleep(time.Millisecond) // a client as slow as the interval
+					return nil
+				})
+				el := time.Since(start)
+				if cancelAt > 0 {
+					if err == nil || el > cancelAt+50*time.Millisecond {
+						t.Errorf("cancelled at %v: ended after %v with err %v", cancelAt, el, err)
+					}
+				} else if el > timeout-answerMargin(timeout)+20*time.Millisecond {
+					t.Errorf("search ended after %v; it stops collecting at %v", el, timeout-answerMargin(timeout))
+				}
+			})
+		})
+	}
+}
+
 // A caller waiting for a session when the last one is dropped during a
 // login failure's hold gets a new session once the hold ends, not an
 // answer at its own deadline.

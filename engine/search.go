@@ -12,6 +12,9 @@ import (
 
 var errDeadline = errors.New("search deadline exceeded")
 
+// closedChan is always ready.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // answerMargin is how long before its deadline a search stops collecting,
 // so that its answer is written by the deadline, not after it: a
 // twentieth of the search's time, at most maxAnswerMargin.
@@ -220,11 +223,19 @@ func (e *Engine) stream(ctx context.Context, s hotelrates.Search, collect bool, 
 	}
 loop:
 	for pending > 0 && emitErr == nil {
+		// Results already waiting are one more ready case of the select,
+		// not a way around it: the timers, ctx and drain are still seen.
+		var waiting <-chan struct{}
 		if sr.inbox.wait(flush == nil) {
-			handle()
-			continue
+			waiting = closedChan
+			select { // a token for these results would only double their chance
+			case <-sr.inbox.notify:
+			default:
+			}
 		}
 		select {
+		case <-waiting:
+			handle()
 		case <-sr.inbox.notify:
 			handle()
 		case <-flush:
