@@ -99,13 +99,15 @@ type callContext struct {
 
 func (c *callContext) Value(key any) any {
 	if _, ok := key.(callKey); ok {
-		return c.call
+		return &c.call // a pointer: an interface holds it without an allocation
 	}
 	return c.Context.Value(key)
 }
 
 // CallFromContext returns the Call in ctx, or a zero Call.
 func CallFromContext(ctx context.Context) Call {
-	c, _ := ctx.Value(callKey{}).(Call)
-	return c
+	if c, ok := ctx.Value(callKey{}).(*Call); ok {
+		return *c
+	}
+	return Call{}
 }

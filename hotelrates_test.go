@@ -908,6 +908,10 @@ func TestCallContext(t *testing.T) {
 	if got := hotelrates.CallFromContext(hotelrates.ContextWithCall(child, auth)); got != auth {
 		t.Errorf("CallFromContext(overridden) = %+v, want %+v", got, auth)
 	}
+	// Reading the call costs no allocation (every vendor call reads it).
+	if n := testing.AllocsPerRun(100, func() { _ = hotelrates.CallFromContext(child) }); n != 0 {
+		t.Errorf("CallFromContext allocates %v times", n)
+	}
 	// A value of another type under a different key is not mistaken for a Call.
 	type otherKey struct{}
 	other := context.WithValue(context.Background(), otherKey{}, want)
