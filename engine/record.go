@@ -43,12 +43,32 @@ func newRecordingTransport(base http.RoundTripper, vendor string, rec Recorder, 
 	return t
 }
 
+// exchangeState is what recording one exchange needs, allocated once per
+// round trip: the record, the request copy sent in the caller's place and
+// its body, the redaction state and the response body that records.
+type exchangeState struct {
+	ex   hotelrates.Exchange
+	seen redact.Seen
+	sb   strings.Builder // the request body, read once
+	req  http.Request
+	body stringBody
+	rb   recordingBody
+}
+
+// stringBody is a request body read from a string; closing it does
+// nothing.
+type stringBody struct{ strings.Reader }
+
+func (*stringBody) Close() error { return nil }
+
 func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	call := hotelrates.CallFromContext(req.Context())
 	if call.Kind == "" {
 		call.Kind = hotelrates.CallRates
 	}
-	ex := &hotelrates.Exchange{
+	st := &exchangeState{}
+	ex := &st.ex
+	*ex = hotelrates.Exchange{
 		ID:     t.idBase + strconv.FormatUint(t.seq.Add(1), 36),
 		Vendor: t.vendor, SearchID: call.SearchID, Kind: call.Kind, Start: time.Now().UTC(),
 		Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header,
@@ -64,16 +84,15 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		// t.maxBody bytes.
 		// Read into a string once: the record keeps it and the copy of
 		// the request sends it (no second copy).
-		var sb strings.Builder
 		if n := req.ContentLength; n > 0 && n <= int64(t.maxBody) {
-			sb.Grow(int(n))
+			st.sb.Grow(int(n))
 		}
-		_, err := io.Copy(&sb, req.Body)
+		_, err := io.Copy(&st.sb, req.Body)
 		req.Body.Close()
 		if err != nil {
 			return nil, err
 		}
-		b := sb.String()
+		b := st.sb.String()
 		ex.RequestBody = b
 		if len(b) > t.maxBody {
 			ex.RequestBody = strings.Clone(b[:t.maxBody]) // not the whole body kept alive by the record
@@ -81,17 +100,18 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		// A shallow copy with a body of its own (a RoundTripper must not
 		// modify the caller's request; nothing here modifies what the copy
 		// shares with it).
-		r2 := *req
-		r2.Body = io.NopCloser(strings.NewReader(b))
-		r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(b)), nil }
-		req = &r2
+		st.req = *req
+		st.body.Reset(b)
+		st.req.Body = &st.body
+		st.req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(b)), nil }
+		req = &st.req
 	}
 	var seen *redact.Seen
 	if t.ahead != nil {
 		// The request is redacted once, for the journal and the record.
 		intent := *ex // redact.Request builds new headers: ex's copy stays as it was
-		s := redact.Request(&intent, t.secrets)
-		seen = &s
+		st.seen = redact.Request(&intent, t.secrets)
+		seen = &st.seen
 		t.ahead.Begin(intent)
 		ex.URL, ex.RequestHeader, ex.RequestBody = intent.URL, intent.RequestHeader, intent.RequestBody
 	}
@@ -105,7 +125,8 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	ex.Status = resp.StatusCode
 	// Redaction builds new header maps; the response's is only read.
 	ex.ResponseHeader = resp.Header
-	rb := &recordingBody{rc: resp.Body, ex: ex, t: t, ctx: ctx, seen: seen}
+	rb := &st.rb
+	rb.rc, rb.ex, rb.t, rb.ctx, rb.seen = resp.Body, ex, t, ctx, seen
 	if n := resp.ContentLength; n > 0 {
 		rb.buf.Grow(int(min(n, int64(t.maxBody))))
 	}
