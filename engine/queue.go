@@ -68,7 +68,7 @@ type vendorQueue struct {
 	cache   *otter.Cache[flightKey, cached]
 
 	// Owned by run.
-	heap     edf // the jobs queued, earliest deadline first
+	edf      edf // the jobs queued, earliest deadline first
 	delayed  []*job
 	running  []*job
 	reserved int
@@ -258,7 +258,7 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 				continue
 			}
 			j.state = jobQueued
-			q.heap.push(j)
+			q.edf.push(j)
 		}
 		clear(q.delayed[len(kept):])
 		q.delayed = kept
@@ -277,8 +277,8 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 			a.giveUp()
 		}
 	}
-	for q.heap.len() > 0 {
-		j := q.heap.top()
+	for q.edf.len() > 0 {
+		j := q.edf.top()
 		if now.Before(q.quotaUntil) {
 			q.finish(j, nil, &hotelrates.VendorError{Vendor: q.name, Kind: hotelrates.ErrQuota, RetryAfter: q.quotaUntil.Sub(now),
 				Err: fmt.Errorf("the account's quota is used up; calls are paused until %s", q.quotaUntil.UTC().Format(time.RFC3339))})
@@ -314,7 +314,7 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 		if q.info.MaxBatch > 1 && !q.noSharing {
 			q.merge(j)
 		}
-		q.heap.remove(j)
+		q.edf.remove(j)
 		q.dispatch(ctx, j, false, verdict, now)
 	}
 	q.hedge(ctx, now, due)
@@ -335,9 +335,9 @@ func (q *vendorQueue) pump(ctx context.Context, now time.Time) {
 // one pass over the queue, not a step per job at its top.
 func (q *vendorQueue) expire(now time.Time) {
 	n := 0
-	for _, j := range q.heap.all() {
+	for _, j := range q.edf.all() {
 		if !q.latestDeadline(j).After(now) {
-			q.heap.remove(j)
+			q.edf.remove(j)
 			j.markGone()
 			q.forget(j)
 			j.state = jobDone
@@ -363,7 +363,7 @@ func (q *vendorQueue) hedge(ctx context.Context, now time.Time, due func(time.Ti
 			continue
 		}
 		j.hedgeAt = time.Time{} // one chance per call
-		if len(j.running) != 1 || j.active == 0 || q.heap.len() > 0 || !q.latestDeadline(j).After(now) {
+		if len(j.running) != 1 || j.active == 0 || q.edf.len() > 0 || !q.latestDeadline(j).After(now) {
 			continue
 		}
 		if ok, _ := q.gate.ready(now); !ok {
@@ -478,7 +478,7 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 		// joined since: it goes out again for that one.
 		q.unrun(j)
 		j.state = jobQueued
-		q.heap.push(j)
+		q.edf.push(j)
 		return
 	}
 	if j.active == 0 || !r.sent {
@@ -489,7 +489,7 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 		q.unrun(j)
 		if wait <= 0 {
 			j.state = jobQueued
-			q.heap.push(j)
+			q.edf.push(j)
 		} else {
 			j.state, j.retryAt = jobDelayed, now.Add(wait)
 			q.delayed = append(q.delayed, j)
@@ -644,7 +644,7 @@ func (q *vendorQueue) finish(j *job, offers []hotelrates.HotelOffers, err error)
 func (q *vendorQueue) remove(j *job) {
 	switch j.state {
 	case jobQueued:
-		q.heap.remove(j)
+		q.edf.remove(j)
 	case jobDelayed:
 		if i := slices.Index(q.delayed, j); i >= 0 {
 			q.delayed = slices.Delete(q.delayed, i, i+1)
@@ -759,7 +759,7 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 		if r.deadline.Before(j.deadline) {
 			// A more urgent search: the job moves up.
 			j.setDeadline(r.deadline)
-			q.heap.moved(j)
+			q.edf.moved(j)
 		}
 		q.coalesced += int64(len(joinedHotels[i]))
 		q.m.coalesced.Add(float64(len(joinedHotels[i])))
@@ -778,7 +778,7 @@ func (q *vendorQueue) plan(r *planReq, now time.Time) {
 		}
 		if r.commit {
 			j.state = jobQueued
-			q.heap.push(j)
+			q.edf.push(j)
 		} else {
 			j.state = jobReserved
 			w.reserved = append(w.reserved, j)
@@ -833,7 +833,7 @@ func (q *vendorQueue) admit(calls int, deadline, now time.Time) error {
 		slots := max(1, math.Floor(q.gate.limit))
 		lat = time.Duration(float64(lat) * slots / max(1, slots-float64(stuck)))
 	}
-	ahead := q.reserved + q.heap.due(int64(deadline.Sub(deadlineEpoch)))
+	ahead := q.reserved + q.edf.due(int64(deadline.Sub(deadlineEpoch)))
 	for _, j := range q.delayed {
 		if !j.deadline.After(deadline) {
 			ahead++
@@ -881,7 +881,7 @@ func (q *vendorQueue) commit(seq uint64) {
 		if j.state == jobReserved {
 			q.reserved--
 			j.state = jobQueued
-			q.heap.push(j)
+			q.edf.push(j)
 		}
 	}
 	w.reserved = nil
@@ -937,7 +937,7 @@ func (q *vendorQueue) leave(seq uint64, now time.Time) int {
 		}
 		q.reserved--
 		j.state = jobQueued
-		q.heap.push(j)
+		q.edf.push(j)
 	}
 	return calls
 }
@@ -1012,7 +1012,7 @@ func (q *vendorQueue) merge(head *job) {
 	if head.attempts > 0 {
 		return // a retry: its calls are counted for its own searches
 	}
-	q.heap.each(func(k *job) bool {
+	q.edf.each(func(k *job) bool {
 		if k == head || k.state != jobQueued || k.attempts > 0 || k.stayKey != head.stayKey || len(head.hotels) >= q.info.MaxBatch || sharesSearch(k, head) {
 			return true
 		}
@@ -1044,7 +1044,7 @@ func (q *vendorQueue) merge(head *job) {
 		return true
 	})
 	for _, k := range merged {
-		q.heap.remove(k)
+		q.edf.remove(k)
 		k.state = jobDone
 		q.m.merged.Inc()
 	}
@@ -1095,13 +1095,13 @@ func (q *vendorQueue) searchIDs(j *job) string {
 
 // queued counts the jobs waiting for the vendor: planned, queued, or
 // waiting out a retry's backoff.
-func (q *vendorQueue) queued() int { return q.heap.len() + len(q.delayed) + q.reserved }
+func (q *vendorQueue) queued() int { return q.edf.len() + len(q.delayed) + q.reserved }
 
 // stop fails every job still waiting, when the engine closes. Calls in
 // flight end with the engine's context.
 func (q *vendorQueue) stop() {
 	var all []*job
-	all = append(all, q.heap.all()...)
+	all = append(all, q.edf.all()...)
 	all = append(all, q.delayed...)
 	all = append(all, q.running...)
 	for _, w := range q.waiters {
