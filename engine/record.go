@@ -51,15 +51,9 @@ type exchangeState struct {
 	seen redact.Seen
 	sb   strings.Builder // the request body, read once
 	req  http.Request
-	body stringBody
+	body strings.Reader
 	rb   recordingBody
 }
-
-// stringBody is a request body read from a string; closing it does
-// nothing.
-type stringBody struct{ strings.Reader }
-
-func (*stringBody) Close() error { return nil }
 
 func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	call := hotelrates.CallFromContext(req.Context())
@@ -102,7 +96,12 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		// shares with it).
 		st.req = *req
 		st.body.Reset(b)
-		st.req.Body = &st.body
+		// io.NopCloser of a *strings.Reader, which net/http knows is in
+		// memory: it writes the headers and the body in one write, not
+		// headers flushed first and the body after (two syscalls and two
+		// packets per call). One allocation of 16 bytes, against a
+		// syscall.
+		st.req.Body = io.NopCloser(&st.body)
 		st.req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(b)), nil }
 		req = &st.req
 	}

@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -175,4 +177,72 @@ func TestRecordDoesNotRetainTheWholeRequestBody(t *testing.T) {
 		t.Errorf("a record keeps %d bytes of the body, want %d", n, maxRecordedBody)
 	}
 	runtime.KeepAlive(rec)
+}
+
+// writeCounter counts the writes made to the connections it dials.
+type writeCounter struct {
+	mu     sync.Mutex
+	writes int
+}
+
+type countedConn struct {
+	net.Conn
+	c *writeCounter
+}
+
+func (c countedConn) Write(p []byte) (int, error) {
+	c.c.mu.Lock()
+	c.c.writes++
+	c.c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// A recorded request with a small body goes to the vendor in one write,
+// headers and body together, as the bare transport sends it: a body
+// net/http does not know to be in memory makes it flush the headers
+// first (two syscalls and two packets per vendor call).
+func TestRecordingTransportSendsARequestInOneWrite(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name   string
+		record bool
+	}{{"bare transport", false}, {"recording transport", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			wc := &writeCounter{}
+			base := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return countedConn{conn, wc}, nil
+			}}
+			defer base.CloseIdleConnections()
+			var rt http.RoundTripper = base
+			if tt.record {
+				rt = newRecordingTransport(base, "v", &seen{}, nil)
+			}
+			c := &http.Client{Transport: rt}
+			for i := range 3 {
+				wc.mu.Lock()
+				wc.writes = 0
+				wc.mu.Unlock()
+				resp, err := c.Post(srv.URL, "application/json", strings.NewReader(`{"hotels":["h1"],"n":`+strconv.Itoa(i)+`}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				wc.mu.Lock()
+				n := wc.writes
+				wc.mu.Unlock()
+				if n != 1 {
+					t.Fatalf("call %d: the request took %d writes, want 1", i, n)
+				}
+			}
+		})
+	}
 }
