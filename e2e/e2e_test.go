@@ -26,6 +26,7 @@ import (
 
 	"hotelrates"
 	"hotelrates/archive"
+	"hotelrates/internal/offertest"
 	"hotelrates/internal/s3test"
 	"hotelrates/sandbox"
 	"hotelrates/vendorsim"
@@ -207,6 +208,7 @@ func (d *deployment) load(stop <-chan struct{}) int {
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 20 * time.Second}
 	defer client.CloseIdleConnections()
+	first := offertest.FutureDate(30)
 	for c := range 4 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -217,7 +219,8 @@ func (d *deployment) load(stop <-chan struct{}) int {
 				}
 				from := 1 + (c*1000+i*37)%19000
 				ids, _ := json.Marshal(sandbox.HotelIDs(from, from+29))
-				body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"2027-04-0%d","check_out":"2027-04-1%d","currency":"EUR"}`, ids, 1+i%9, i%9)
+				in := first.AddDays(i % 9)
+				body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"%s","check_out":"%s","currency":"EUR"}`, ids, in, in.AddDays(9))
 				resp, err := client.Post(d.url+"/v1/search", "application/json", strings.NewReader(body))
 				if err != nil {
 					return // the service was killed

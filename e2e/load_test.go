@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hotelrates/httpapi"
+	"hotelrates/internal/offertest"
 	"hotelrates/sandbox"
 )
 
@@ -66,13 +67,14 @@ func TestOverloadShedsAndStaysBounded(t *testing.T) {
 	})
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
+	in := offertest.FutureDate(30)
 	tick := time.NewTicker(time.Second / rate)
 	for i := range rate * seconds {
 		<-tick.C // open model: arrivals on schedule, whatever the answers
 		wg.Go(func() {
 			from := 1 + (i*50)%19000
 			ids, _ := json.Marshal(sandbox.HotelIDs(from, from+49))
-			body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"2027-05-01","check_out":"2027-05-03","timeout_ms":%d}`, ids, timeoutMS)
+			body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"%s","check_out":"%s","timeout_ms":%d}`, ids, in, in.AddDays(2), timeoutMS)
 			start := time.Now()
 			resp, err := client.Post(d.url+"/v1/search", "application/json", strings.NewReader(body))
 			el := time.Since(start)
@@ -152,12 +154,13 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	in := offertest.FutureDate(60)
 	for c := range 6 {
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
 				from := 1 + (c*2000+i*80)%19000
 				ids, _ := json.Marshal(sandbox.HotelIDs(from, from+79))
-				body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"2027-06-01","check_out":"2027-06-02"}`, ids)
+				body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"%s","check_out":"%s"}`, ids, in, in.AddDays(1))
 				resp, err := client.Post(d.url+"/v1/search", "application/json", strings.NewReader(body))
 				if err != nil {
 					return // the listener is closed: the shutdown has begun
@@ -222,10 +225,11 @@ func TestSearchesEndingAtTheirDeadlineAnswerOnTime(t *testing.T) {
 	})
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
+	in := offertest.FutureDate(90)
 	for i := range searches {
 		wg.Go(func() {
 			ids, _ := json.Marshal(sandbox.HotelIDs(1+i*hotels, (i+1)*hotels))
-			body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"2027-07-01","check_out":"2027-07-03","timeout_ms":%d,"fresh":true}`, ids, timeoutMS)
+			body := fmt.Sprintf(`{"hotel_ids":%s,"check_in":"%s","check_out":"%s","timeout_ms":%d,"fresh":true}`, ids, in, in.AddDays(2), timeoutMS)
 			start := time.Now()
 			resp, err := client.Post(d.url+"/v1/search", "application/json", strings.NewReader(body))
 			if err != nil {

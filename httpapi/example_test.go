@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"time"
 
 	"hotelrates"
 	"hotelrates/engine"
@@ -62,7 +63,11 @@ func ExampleClient_Stream() {
 	}
 	defer eng.Close(context.Background())
 
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Logger: slog.New(slog.DiscardHandler)}))
+	// The clock is fixed only so that the example's stay is never in the
+	// past and its output (which depends on the stay) never changes; a
+	// real server leaves Now nil, for time.Now.
+	april := func() time.Time { return time.Date(2027, 4, 1, 12, 0, 0, 0, time.UTC) }
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Logger: slog.New(slog.DiscardHandler), Now: april}))
 	defer srv.Close()
 
 	c := httpapi.Client{BaseURL: srv.URL, HTTP: srv.Client()}

@@ -163,7 +163,8 @@ func Cost(ctx context.Context, opts CostOptions) (CostResult, error) {
 	if err != nil {
 		return res, err
 	}
-	stay := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-04-01"), CheckOut: hotelrates.MustDate("2027-04-03"), Adults: 2, Rooms: 1, Currency: "USD"}
+	in := firstCheckIn(time.Now())
+	stay := hotelrates.Stay{CheckIn: in, CheckOut: in.AddDays(2), Adults: 2, Rooms: 1, Currency: "USD"}
 	hotels := sandbox.HotelIDs(sandbox.FirstHotel, sandbox.FirstHotel+opts.Calls-1)
 	hand := func() (CostSide, error) {
 		side := CostSide{Name: "hand-written pool"}

@@ -105,7 +105,7 @@ func (sc Scenario) pick(keys *keyspace, i, n int) (hotelrates.Stay, []string) {
 	if sc.Popular == 0 {
 		return keys.next(n)
 	}
-	in := hotelrates.MustDate("2027-02-01")
+	in := keys.start.AddDays(28) // the one stay of all the scenario's searches
 	st := hotelrates.Stay{CheckIn: in, CheckOut: in.AddDays(2), Adults: 2, Rooms: 1, Currency: "USD"}
 	from := sandbox.FirstHotel + (i*37)%max(1, sc.Popular-n+1)
 	return st, sandbox.HotelIDs(from, from+n-1)
@@ -270,7 +270,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if remote {
 		rep.Mode = fmt.Sprintf("remote: service at %s, sandbox at %s", opts.ServerURL, opts.SandboxURL)
 	}
-	keys := &keyspace{}
+	keys := newKeyspace(rep.Started)
 	for _, sc := range scenarios {
 		if remote {
 			sb := sandbox.DefaultConfig()
@@ -319,16 +319,34 @@ func (m minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{m.level, m.Handler.WithGroup(name)}
 }
 
+// firstCheckIn is the earliest check-in of the stays a load test started
+// at now asks for: four weeks after now's date in UTC. The service refuses
+// a check-in in the past, so the stays are counted from the clock, not
+// from a fixed date. A run takes it once, when it starts (Report.Started),
+// and every stay of the run follows from it: the keyspace's, spread over
+// the 720 days from it, and the overlap scenarios' popular stay, four
+// weeks after it. Cost's stay begins on it too.
+func firstCheckIn(now time.Time) hotelrates.Date {
+	return hotelrates.DateOf(now.UTC()).AddDays(28)
+}
+
 // keyspace hands every search of a run its own stay and hotels, so no
 // search asks a (vendor, hotel, stay) another search asked: the engine's
 // rate cache, coalescing and cross-search batching cannot answer for the
 // vendors, and every strategy does the same vendor work.
-type keyspace struct{ n atomic.Int64 }
+type keyspace struct {
+	start hotelrates.Date // firstCheckIn of the run
+	n     atomic.Int64
+}
 
-// next returns the stay and the n hotels of the next search.
+// newKeyspace returns the keyspace of a run begun at now.
+func newKeyspace(now time.Time) *keyspace { return &keyspace{start: firstCheckIn(now)} }
+
+// next returns the stay and the n hotels of the next search: check-ins
+// spread over 720 days from the run's first.
 func (k *keyspace) next(n int) (hotelrates.Stay, []string) {
 	i := int(k.n.Add(1))
-	in := hotelrates.MustDate("2027-01-04").AddDays(i % 720)
+	in := k.start.AddDays(i % 720)
 	st := hotelrates.Stay{CheckIn: in, CheckOut: in.AddDays(2), Adults: 2, Rooms: 1, Currency: "USD"}
 	return st, hotelsFor(i, n)
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"hotelrates/archive"
 	"hotelrates/config"
 	"hotelrates/httpapi"
+	"hotelrates/internal/offertest"
 	"hotelrates/sandbox"
 	"hotelrates/service"
 )
@@ -117,10 +119,11 @@ func TestEmbeddedDefault(t *testing.T) {
 	}
 
 	hotels := sandbox.HotelIDs(1, 60)
-	st := hotelrates.Stay{CheckIn: hotelrates.MustDate("2027-05-01"), CheckOut: hotelrates.MustDate("2027-05-04"), Adults: 2, Rooms: 1, Currency: "GBP"}
+	in := offertest.FutureDate(30)
+	st := hotelrates.Stay{CheckIn: in, CheckOut: in.AddDays(3), Adults: 2, Rooms: 1, Currency: "GBP"}
 	c := &httpapi.Client{BaseURL: base}
 	var got []httpapi.Hotel
-	sum, err := c.Stream(context.Background(), httpapi.SearchRequest{HotelIDs: hotels, CheckIn: "2027-05-01", CheckOut: "2027-05-04", Currency: "GBP"}, func(h httpapi.Hotel) {
+	sum, err := c.Stream(context.Background(), httpapi.SearchRequest{HotelIDs: hotels, CheckIn: st.CheckIn.String(), CheckOut: st.CheckOut.String(), Currency: "GBP"}, func(h httpapi.Hotel) {
 		got = append(got, h)
 	})
 	if err != nil {
@@ -136,7 +139,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	kids := st
 	kids.Children = []int{9, 1}
 	got = got[:0]
-	sum, err = c.Stream(context.Background(), httpapi.SearchRequest{HotelIDs: hotels, CheckIn: "2027-05-01", CheckOut: "2027-05-04", Currency: "GBP", Children: kids.Children}, func(h httpapi.Hotel) {
+	sum, err = c.Stream(context.Background(), httpapi.SearchRequest{HotelIDs: hotels, CheckIn: kids.CheckIn.String(), CheckOut: kids.CheckOut.String(), Currency: "GBP", Children: kids.Children}, func(h httpapi.Hotel) {
 		got = append(got, h)
 	})
 	if err != nil || !sum.Complete || len(got) != len(hotels) {
@@ -265,7 +268,8 @@ func TestShutdownAnswersSearchesLongerThanTheGrace(t *testing.T) {
 	}
 	got := make(chan answer, 1)
 	go func() {
-		body := `{"hotel_ids":["H00001","H00002","H00003"],"check_in":"2027-03-10","check_out":"2027-03-12","timeout_ms":25000}`
+		in := offertest.FutureDate(30)
+		body := fmt.Sprintf(`{"hotel_ids":["H00001","H00002","H00003"],"check_in":"%s","check_out":"%s","timeout_ms":25000}`, in, in.AddDays(2))
 		resp, err := http.Post(base+"/v1/search", "application/json", strings.NewReader(body))
 		if err != nil {
 			got <- answer{err: err}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hotelrates/httpapi"
+	"hotelrates/internal/offertest"
 	"hotelrates/internal/testlog"
 )
 
@@ -186,7 +187,7 @@ func TestSearchTableInRequestOrder(t *testing.T) {
 	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\nvendors: [{protocol: solo}, {protocol: bulk}, {protocol: session}]\n", dir)), 0o644)
 	order := []string{"H00012", "H00003", "H00100", "H00001", "H00007", "H00002"}
 	var out, errs testlog.Buffer
-	err := run(context.Background(), []string{"search", "--config", cfg, "--hotels", strings.Join(order, ","), "--check-in", "2027-03-10", "--nights", "2"}, noenv, &out, &errs)
+	err := run(context.Background(), []string{"search", "--config", cfg, "--hotels", strings.Join(order, ","), "--check-in", offertest.FutureDate(30).String(), "--nights", "2"}, noenv, &out, &errs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}

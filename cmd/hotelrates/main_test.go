@@ -21,6 +21,7 @@ import (
 	"hotelrates"
 	"hotelrates/archive"
 	"hotelrates/httpapi"
+	"hotelrates/internal/offertest"
 	"hotelrates/internal/testlog"
 	"hotelrates/sandbox"
 )
@@ -134,9 +135,10 @@ func TestServeEmbeddedDefaultSearchAndGracefulShutdown(t *testing.T) {
 	var wg sync.WaitGroup
 	results := make(chan int, 4)
 	ids := make(chan string, 4)
+	in := offertest.FutureDate(30)
 	for i := range 4 {
 		wg.Go(func() {
-			body := fmt.Sprintf(`{"hotel_ids":["H%05d","H%05d","H%05d"],"check_in":"2027-03-10","check_out":"2027-03-12"}`, i*3+1, i*3+2, i*3+3)
+			body := fmt.Sprintf(`{"hotel_ids":["H%05d","H%05d","H%05d"],"check_in":"%s","check_out":"%s"}`, i*3+1, i*3+2, i*3+3, in, in.AddDays(2))
 			resp, err := http.Post(url+"/v1/search", "application/json", strings.NewReader(body))
 			if err != nil {
 				t.Error(err)
@@ -228,7 +230,7 @@ func TestSearchInProcessPrintsTable(t *testing.T) {
 	}
 	held.Record(context.Background(), hotelrates.Exchange{ID: "serve-1", Vendor: "solo", SearchID: "s", Start: time.Now()})
 	var out, errs testlog.Buffer
-	err = run(context.Background(), []string{"search", "--config", cfg, "--hotels", "H00001-H00012,H00100", "--check-in", "2027-03-10", "--nights", "2"}, noenv, &out, &errs)
+	err = run(context.Background(), []string{"search", "--config", cfg, "--hotels", "H00001-H00012,H00100", "--check-in", offertest.FutureDate(30).String(), "--nights", "2"}, noenv, &out, &errs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}

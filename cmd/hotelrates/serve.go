@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"time"
 
+	"hotelrates"
 	"hotelrates/config"
 	"hotelrates/sandbox"
 	"hotelrates/service"
@@ -80,12 +82,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, lo
 		attrs = append(attrs, "sandbox", svc.Sim.URL())
 	}
 	log.Info("hotelrates ready", attrs...)
+	// The example's stay is a month ahead, like search's default
+	// --check-in: the API refuses a check-in in the past.
+	in := hotelrates.DateOf(time.Now().AddDate(0, 1, 0))
 	fmt.Fprintf(stdout, `hotelrates is serving on %s. Try:
 
   curl -s %s/v1/search -H 'Content-Type: application/json' \
-    -d '{"hotel_ids":["H00001","H00002","H00003"],"check_in":"2027-03-10","check_out":"2027-03-13","adults":2,"rooms":1,"currency":"USD"}'
+    -d '{"hotel_ids":["H00001","H00002","H00003"],"check_in":"%s","check_out":"%s","adults":2,"rooms":1,"currency":"USD"}'
 
-`, url, url)
+`, url, url, in, in.AddDays(3))
 	return svc.ServeAdmin(ctx, ln, admin)
 }
 

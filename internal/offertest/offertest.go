@@ -1,12 +1,24 @@
-// Package offertest compares vendor answers in tests: the vendor
-// packages' ground-truth tests share it.
+// Package offertest is shared by tests: it compares vendor answers (the
+// vendor packages' ground-truth tests) and gives the stay dates of tests
+// that search through a server on the real clock (FutureDate).
 package offertest
 
 import (
 	"testing"
+	"time"
 
 	"hotelrates"
 )
+
+// FutureDate returns the date days days after today in UTC. The API
+// refuses a check-in in the past by the real clock (httpapi.Deps.Now
+// unset), so a test that searches through it takes its stay from here
+// rather than from a fixed date that would one day pass. Call it once per
+// test and derive every date from that one, so the search and the ground
+// truth it is compared with have the same stay even across midnight.
+func FutureDate(days int) hotelrates.Date {
+	return hotelrates.DateOf(time.Now().UTC()).AddDays(days)
+}
 
 // Equal fails the test unless got holds the same hotels as want, in
 // order, each with the same offers in order: vendor, room, board, total,
