@@ -9,7 +9,7 @@ import (
 // round does not move them) and the rounds' calls and CPU together.
 func TestCostSummary(t *testing.T) {
 	side := func(name string, calls int64, cpuMS, wallMS float64) CostSide {
-		s := CostSide{Name: name, Calls: calls, CPUMS: cpuMS, WallMS: wallMS}
+		s := CostSide{Name: name, Calls: calls, CPUMS: cpuMS, WallMS: wallMS, SandboxCPUMS: 400}
 		s.perCall()
 		return s
 	}
@@ -34,7 +34,7 @@ func TestCostSummary(t *testing.T) {
 	if err := WriteCost(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "**CPU per call 2.00 x, wall 1.20 x**") || strings.Count(b.String(), "| hotelrates serve |") != 3 {
+	if !strings.Contains(b.String(), "**CPU per call 2.00 x, wall 1.20 x**") || !strings.Contains(b.String(), "the sandbox 50.0 and 50.0 µs per call") || !strings.Contains(b.String(), "| 800 ms | 400 ms | 1200 ms | 2.00 x | 1.20 x |") || strings.Count(b.String(), "| hotelrates serve |") != 3 {
 		t.Errorf("report:\n%s", b.String())
 	}
 }
