@@ -45,7 +45,9 @@ func newRecordingTransport(base http.RoundTripper, vendor string, rec Recorder, 
 
 // exchangeState is what recording one exchange needs, allocated once per
 // round trip: the record, the request copy sent in the caller's place and
-// its body, the redaction state and the response body that records.
+// its body's reader, the redaction state and the response body that
+// records. (The body's io.NopCloser wrapper is one more, small, allocation:
+// see RoundTrip.)
 type exchangeState struct {
 	ex   hotelrates.Exchange
 	seen redact.Seen

@@ -290,6 +290,17 @@ vendors:
 		}
 		wg.Wait()
 		side.WallMS = ms(time.Since(start))
+		// Both processes' CPU for the calls only, not the profile's wait.
+		cpu1, err := procCPU(svc.cmd.Process.Pid)
+		if err != nil {
+			return side, err
+		}
+		side.CPUMS = ms(cpu1 - cpu0)
+		sim1, err := procCPU(sim.cmd.Process.Pid)
+		if err != nil {
+			return side, err
+		}
+		side.SandboxCPUMS = ms(sim1 - sim0)
 		if profiled != nil {
 			if err := <-profiled; err != nil {
 				return side, fmt.Errorf("profile: %w", err)
@@ -305,16 +316,6 @@ vendors:
 				return side, fmt.Errorf("hotelrates: %w", err)
 			}
 		}
-		cpu1, err := procCPU(svc.cmd.Process.Pid)
-		if err != nil {
-			return side, err
-		}
-		side.CPUMS = ms(cpu1 - cpu0)
-		sim1, err := procCPU(sim.cmd.Process.Pid)
-		if err != nil {
-			return side, err
-		}
-		side.SandboxCPUMS = ms(sim1 - sim0)
 		after, err := simCalls(ctx, ctl, simURL)
 		side.Calls = after - before
 		return side, err
@@ -536,7 +537,7 @@ var clockTicks = 100 // USER_HZ on Linux
 func procCPU(pid int) (time.Duration, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, fmt.Errorf("reading the service's CPU time needs Linux /proc: %w", err)
+		return 0, fmt.Errorf("reading process %d's CPU time needs Linux /proc: %w", pid, err)
 	}
 	defer f.Close()
 	line, err := bufio.NewReader(f).ReadString('\n')
