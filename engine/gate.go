@@ -20,8 +20,8 @@ import (
 // The limit adapts like TCP Vegas: from the calls' latency it estimates how
 // many calls wait in the vendor's own queue (limit x (1 - baseline/RTT)),
 // grows by about one per round trip while that queue is short, shrinks by
-// one when it grows long, and falls by a quarter on a 429, a 503 or a
-// timeout; after such a cut it stays under 90% of the calls the vendor
+// one when it grows long, and falls by a quarter on a 429, a timeout or
+// a 503 the queue takes as overload (vendorQueue.signal); after such a cut it stays under 90% of the calls the vendor
 // took when it pushed back (the limit less the calls it rejected in that
 // round trip), a ceiling that climbs by one every 30 s, so a vendor with a
 // short queue is not pushed into 429s again and again. The baseline is,

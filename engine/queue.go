@@ -46,9 +46,13 @@ type vendorQueue struct {
 	// quotaUntil is when the account's used-up quota is renewed: until
 	// then no call goes out and work for the vendor fails at once.
 	quotaUntil time.Time
-	log        *slog.Logger
-	m          *vendorMetrics
-	noSharing  bool
+	// pushBack is the share of push backs (429, 503, timeout) among the
+	// vendor's recent answers, a moving average over about pushWindow of
+	// them: past overloadShare a 503 is taken as overload (see signal).
+	pushBack  float64
+	log       *slog.Logger
+	m         *vendorMetrics
+	noSharing bool
 
 	plans   chan *planReq
 	commits chan uint64
@@ -150,6 +154,15 @@ var (
 	errCallTimeout = errors.New("vendor call timed out")
 	errNotSent     = errors.New("every search waiting for this call ended before it was sent")
 	errStopped     = hotelrates.Errorf(hotelrates.CodeUnavailable, "", "engine is stopping")
+)
+
+// pushWindow is about how many of a vendor's latest answers the share of
+// push backs is taken over; past overloadShare of them, a 503 is overload
+// (signal). A vendor whose backend fails a call now and then stays under
+// it; one that turns away a quarter of the calls it is sent does not.
+const (
+	pushWindow    = 20.0
+	overloadShare = 0.2
 )
 
 // maxAuthRetries bounds the retries of one job after its credential was
@@ -500,9 +513,11 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 }
 
 // signal tells what a call's outcome says about the vendor's load: an
-// answer, congestion (429, 503, a call timeout), or nothing; a Retry-After
-// pauses the vendor.
+// answer, congestion (a 429, a call timeout, a 503 while push backs are
+// more than overloadShare of the answers), or nothing; the Retry-After of
+// a congestion pauses the vendor.
 func (q *vendorQueue) signal(r attemptResult, abandoned bool, now time.Time) callOutcome {
+	q.pushBack -= q.pushBack / pushWindow // this answer joins the average
 	if r.err == nil {
 		return outcomeOK
 	}
@@ -522,6 +537,18 @@ func (q *vendorQueue) signal(r attemptResult, abandoned bool, now time.Time) cal
 			return outcomeNone
 		}
 		if ve.Kind == hotelrates.ErrThrottled || ve.Status == 503 {
+			q.pushBack += 1 / pushWindow
+			if ve.Kind != hotelrates.ErrThrottled && q.pushBack <= overloadShare {
+				// A 503 among answers that mostly succeed is a fault of
+				// this call, not the vendor's overload: its job's retry
+				// waits out the Retry-After (retry), the other calls go
+				// on. Pausing the vendor and cutting its limit on every
+				// sporadic 503 (a flaky backend behind the vendor's API)
+				// would bring its throughput down to the floor. When
+				// push backs are more than overloadShare of the answers,
+				// a 503 does both, as a 429 always does.
+				return outcomeNone
+			}
 			if ve.RetryAfter > 0 {
 				q.gate.pause(now, ve.RetryAfter)
 			}
@@ -529,6 +556,7 @@ func (q *vendorQueue) signal(r attemptResult, abandoned bool, now time.Time) cal
 		}
 	}
 	if r.timedOut {
+		q.pushBack += 1 / pushWindow
 		return outcomeCongestion // the call timed out, not the search
 	}
 	return outcomeNone

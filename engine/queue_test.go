@@ -334,3 +334,51 @@ func TestCallTimeoutIsCongestion(t *testing.T) {
 		}
 	})
 }
+
+// A 503 among answers that mostly succeed is that call's fault: the
+// vendor is neither paused for its Retry-After nor its limit cut, so a
+// flaky backend behind a vendor's API does not bring its throughput down
+// to the floor. When push backs are a large share of the answers, a 503
+// is overload, and a 429 always is.
+func TestSporadic503IsNotOverload(t *testing.T) {
+	unavailable := &hotelrates.VendorError{Vendor: "v", Kind: hotelrates.ErrUnavailable, Status: 503, RetryAfter: time.Second}
+	throttled := &hotelrates.VendorError{Vendor: "v", Kind: hotelrates.ErrThrottled, Status: 429, RetryAfter: time.Second}
+	tests := []struct {
+		name string
+		err  error
+		// every is how often an answer is err (the others succeed).
+		every          int
+		wantCongestion bool // some answer of the 200 counted as congestion
+	}{
+		{"one 503 in 20", unavailable, 20, false},
+		{"one 503 in 10", unavailable, 10, false},
+		{"one 503 in 3", unavailable, 3, true},
+		{"every answer a 503", unavailable, 1, true},
+		{"one 429 in 20", throttled, 20, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				q := newHandQueue(t, &fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}, VendorConfig{Concurrency: 16})
+				congestion, paused := false, false
+				for i := 1; i <= 200; i++ {
+					r := attemptResult{sent: true, rtt: 30 * time.Millisecond}
+					if i%tt.every == 0 {
+						r.err = tt.err
+					}
+					now := time.Now()
+					if q.signal(r, false, now) == outcomeCongestion {
+						congestion = true
+					}
+					if q.gate.pausedUntil.After(now) {
+						paused = true
+					}
+					time.Sleep(2 * time.Millisecond)
+				}
+				if congestion != tt.wantCongestion || paused != tt.wantCongestion {
+					t.Errorf("congestion %v, paused %v; want %v", congestion, paused, tt.wantCongestion)
+				}
+			})
+		})
+	}
+}
