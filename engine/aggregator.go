@@ -133,7 +133,7 @@ func (a *aggregator) addCached(vendor, id string, c cached) {
 	h := a.hotels[id]
 	h.waiting--
 	t.status.HotelsAnswered++
-	h.addOffers(vendor, c.offers)
+	h.offers = c.appendOffers(h.offers, vendor)
 	h.sources = append(h.sources, hotelrates.Source{Vendor: vendor, Cached: true, Age: time.Since(c.at)})
 	if h.waiting == 0 {
 		a.queue = append(a.queue, id)

@@ -712,10 +712,14 @@ func remember(cache *otter.Cache[flightKey, cached], stayKey string, hotels []st
 	}
 	if len(hotels) == 1 {
 		var o []hotelrates.Offer
-		for _, ho := range offers {
-			o = append(o, ho.Offers...)
+		if len(offers) == 1 {
+			o = offers[0].Offers // newCached copies what it keeps
+		} else {
+			for _, ho := range offers {
+				o = append(o, ho.Offers...)
+			}
 		}
-		cache.Set(flightKey{stayKey, hotels[0]}, cached{offers: o, at: now})
+		cache.Set(flightKey{stayKey, hotels[0]}, newCached(o, now))
 		return
 	}
 	by := make(map[string][]hotelrates.Offer, len(offers))
@@ -723,7 +727,7 @@ func remember(cache *otter.Cache[flightKey, cached], stayKey string, hotels []st
 		by[ho.HotelID] = append(by[ho.HotelID], ho.Offers...)
 	}
 	for _, h := range hotels {
-		cache.Set(flightKey{stayKey, h}, cached{offers: by[h], at: now})
+		cache.Set(flightKey{stayKey, h}, newCached(by[h], now))
 	}
 }
 
