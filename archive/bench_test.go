@@ -1,9 +1,10 @@
 package archive
 
 import (
-	"compress/gzip"
+	stdgzip "compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"hotelrates"
 	"hotelrates/internal/testlog"
@@ -348,33 +351,55 @@ func BenchmarkSeal(b *testing.B) {
 }
 
 // BenchmarkGzipLevel compresses a segment of realistic records at gzip's
-// levels, for the choice of sealLevel: MB/s is CPU per byte sealed, gz/raw
-// the size of what is stored and uploaded.
+// levels, with the standard library (lib=std) and with the package the
+// seal uses (lib=klauspost), for the choice of sealLevel: MB/s is CPU per
+// byte sealed, gz/raw the size of what is stored and uploaded.
 func BenchmarkGzipLevel(b *testing.B) {
 	raw := benchSegment(DefaultSegmentBytes)
-	for _, level := range []int{gzip.BestSpeed, 2, 3, 4, 5, gzip.DefaultCompression, gzip.BestCompression} {
-		b.Run(fmt.Sprintf("level=%d", level), func(b *testing.B) {
-			var out countWriter
-			zw, err := gzip.NewWriterLevel(&out, level)
+	libs := []struct {
+		name string
+		new  func(io.Writer, int) (io.WriteCloser, func(io.Writer), error)
+	}{
+		{"std", func(w io.Writer, level int) (io.WriteCloser, func(io.Writer), error) {
+			zw, err := stdgzip.NewWriterLevel(w, level)
 			if err != nil {
-				b.Fatal(err)
+				return nil, nil, err
 			}
-			b.SetBytes(int64(len(raw)))
-			b.ReportAllocs()
-			cpu := processCPU()
-			for b.Loop() {
-				out = 0
-				zw.Reset(&out)
-				for rest := raw; len(rest) > 0; {
-					n := min(len(rest), 256<<10)
-					zw.Write(rest[:n])
-					rest = rest[n:]
+			return zw, zw.Reset, nil
+		}},
+		{"klauspost", func(w io.Writer, level int) (io.WriteCloser, func(io.Writer), error) {
+			zw, err := gzip.NewWriterLevel(w, level)
+			if err != nil {
+				return nil, nil, err
+			}
+			return zw, zw.Reset, nil
+		}},
+	}
+	for _, lib := range libs {
+		for _, level := range []int{gzip.BestSpeed, 2, 3, 4, 5, gzip.DefaultCompression, gzip.BestCompression} {
+			b.Run(fmt.Sprintf("lib=%s/level=%d", lib.name, level), func(b *testing.B) {
+				var out countWriter
+				zw, reset, err := lib.new(&out, level)
+				if err != nil {
+					b.Fatal(err)
 				}
-				zw.Close()
-			}
-			reportCPU(b, cpu)
-			b.ReportMetric(float64(out)/float64(len(raw)), "gz/raw")
-		})
+				b.SetBytes(int64(len(raw)))
+				b.ReportAllocs()
+				cpu := processCPU()
+				for b.Loop() {
+					out = 0
+					reset(&out)
+					for rest := raw; len(rest) > 0; {
+						n := min(len(rest), 256<<10)
+						zw.Write(rest[:n])
+						rest = rest[n:]
+					}
+					zw.Close()
+				}
+				reportCPU(b, cpu)
+				b.ReportMetric(float64(out)/float64(len(raw)), "gz/raw")
+			})
+		}
 	}
 }
 
