@@ -138,6 +138,9 @@ type Options struct {
 	Scenarios []Scenario
 	// Only names the scenarios to run (default all).
 	Only []string
+	// Vendors, when set, narrows every scenario to those of its vendors
+	// named here (its floor too); a scenario left with none is skipped.
+	Vendors []string
 	// Strategies to compare (default all, in the order of Strategies).
 	Strategies []string
 	// ServerURL and SandboxURL, when set, target a running service and its
@@ -153,6 +156,36 @@ type Options struct {
 	// the embedded service's (default: Logger, warnings and up only).
 	Logger        *slog.Logger
 	ServiceLogger *slog.Logger
+}
+
+// narrowVendors returns scenarios with each one's vendors narrowed to
+// those in vendors (all of them when vendors is empty), without the
+// scenarios left with none; a name that is no sandbox vendor is an error.
+func narrowVendors(scenarios []Scenario, vendors []string) ([]Scenario, error) {
+	if len(vendors) == 0 {
+		return scenarios, nil
+	}
+	for _, v := range vendors {
+		if !slices.Contains(sandbox.AllVendorNames(), v) {
+			return nil, fmt.Errorf("unknown vendor %q (have %s)", v, strings.Join(sandbox.AllVendorNames(), ", "))
+		}
+	}
+	var out []Scenario
+	for _, sc := range scenarios {
+		kept := slices.DeleteFunc(slices.Clone(sc.Vendors), func(v string) bool { return !slices.Contains(vendors, v) })
+		if len(kept) == 0 {
+			continue
+		}
+		if len(kept) < len(sc.Vendors) {
+			sc.Notes = append(slices.Clip(sc.Notes), fmt.Sprintf("Narrowed to %s (of %s) by the run's vendor selection.", strings.Join(kept, ", "), strings.Join(sc.Vendors, ", ")))
+		}
+		sc.Vendors = kept
+		out = append(out, sc)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no scenario searches any of %s", strings.Join(vendors, ", "))
+	}
+	return out, nil
 }
 
 // Result is one scenario x strategy x step. Latencies are in milliseconds.
@@ -246,6 +279,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	// Run them in the canonical order whatever order they were named in.
 	strategies = slices.DeleteFunc(slices.Clone(Strategies), func(s string) bool { return !slices.Contains(strategies, s) })
+	var err error
 	scenarios := opts.Scenarios
 	if len(scenarios) == 0 {
 		scenarios = DefaultScenarios(opts.Quick)
@@ -257,6 +291,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			}
 		}
 		scenarios = slices.DeleteFunc(slices.Clone(scenarios), func(s Scenario) bool { return !slices.Contains(opts.Only, s.Name) })
+	}
+	if scenarios, err = narrowVendors(scenarios, opts.Vendors); err != nil {
+		return nil, err
 	}
 	remote := opts.ServerURL != ""
 	if remote && opts.SandboxURL == "" {

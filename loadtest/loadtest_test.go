@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -435,10 +436,47 @@ func TestDefaultScenariosHaveDeadline(t *testing.T) {
 	}
 }
 
+func TestNarrowVendors(t *testing.T) {
+	scenarios := DefaultScenarios(true)
+	got, err := narrowVendors(scenarios, []string{sandbox.Solo, sandbox.Bulk, sandbox.Session})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string][]string{}
+	for _, sc := range got {
+		byName[sc.Name] = sc.Vendors
+	}
+	if want := []string{sandbox.Solo, sandbox.Bulk, sandbox.Session}; !slices.Equal(byName[Mixed], want) {
+		t.Errorf("mixed narrowed to %v, want %v", byName[Mixed], want)
+	}
+	if !slices.Equal(byName[Scaling], []string{sandbox.Solo}) {
+		t.Errorf("scaling narrowed to %v, want solo", byName[Scaling])
+	}
+	for _, sc := range scenarios {
+		if sc.Name == Mixed && len(sc.Vendors) != len(sandbox.AllVendorNames()) {
+			t.Errorf("narrowing changed the caller's scenarios: mixed has %v", sc.Vendors)
+		}
+	}
+	got, err = narrowVendors(scenarios, []string{sandbox.Bulk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range got {
+		if !slices.Equal(sc.Vendors, []string{sandbox.Bulk}) {
+			t.Errorf("%s: vendors %v, want bulk only", sc.Name, sc.Vendors)
+		}
+		if sc.Name == Scaling {
+			t.Errorf("scaling (solo only) kept with bulk")
+		}
+	}
+}
+
 func TestRunRejectsUnknownNames(t *testing.T) {
 	for _, opts := range []Options{
 		{Strategies: []string{"threads"}},
 		{Only: []string{"nope"}},
+		{Vendors: []string{"nope"}},
+		{Only: []string{Scaling}, Vendors: []string{sandbox.Bulk}},
 		{ServerURL: "http://127.0.0.1:1"},
 	} {
 		if _, err := Run(context.Background(), opts); err == nil {

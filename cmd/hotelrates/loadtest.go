@@ -26,6 +26,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	out := fs.String("out", "loadtest-out", "directory for results.json, report.md and the plots")
 	scenarios := fs.String("scenarios", "", "comma-separated scenarios (default all: "+strings.Join(loadtest.ScenarioNames, ",")+")")
 	strategies := fs.String("strategies", "", "comma-separated strategies (default all: "+strings.Join(loadtest.Strategies, ",")+")")
+	vendors := fs.String("vendors", "", "comma-separated sandbox vendors: each scenario searches only those of its vendors (default: each scenario's own)")
 	server := fs.String("server", "", "a running hotelrates server's URL (default: start the service and sandbox in-process)")
 	sandboxURL := fs.String("sandbox-url", "", "with --server: the running sandbox's URL (its /_sandbox/stats, and the baselines' vendors)")
 	sandboxFile := fs.String("sandbox", "", "with --server: the running sandbox's YAML config (credentials and the floor's inputs; default the defaults)")
@@ -52,6 +53,9 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if *strategies != "" {
 		opts.Strategies = strings.Split(*strategies, ",")
+	}
+	if *vendors != "" {
+		opts.Vendors = strings.Split(*vendors, ",")
 	}
 	if *sandboxFile != "" {
 		if *server == "" {
