@@ -55,12 +55,14 @@ func (c cached) appendOffers(dst []hotelrates.Offer, vendor string) []hotelrates
 	return decodeOffers(dst, vendor, c.enc)
 }
 
-// The encoding of a hotel's offers: their number as a uvarint; per offer, its flags byte, the room,
-// the board and the total's currency as a uvarint length and the bytes,
-// the total in minor units as a varint, then, when its flag says so, the
-// cancel deadline (varint Unix seconds, uvarint nanoseconds) and the
-// original price (varint, currency). The vendor is not kept: the
-// aggregator marks every offer with its vendor.
+// The encoding of a hotel's offers: their number as a uvarint, then per
+// offer its flags byte, the room and the board (each a uvarint length and
+// the bytes), the total in minor units (a zigzag varint) and its currency
+// (length and bytes), then, when its flags say so, the cancel deadline
+// (varint Unix seconds, uvarint nanoseconds) and the original price
+// (varint minor units, currency). The vendor is not kept: the aggregator
+// marks every offer with its vendor. TestOfferFieldsAreAllEncoded fails
+// when hotelrates.Offer gains a field, which the encoding must then carry.
 const (
 	offerRefundable = 1 << iota
 	offerConverted
@@ -68,23 +70,37 @@ const (
 	offerOriginal
 )
 
-// encodeOffers encodes offers; ok is false when one cannot be carried
-// exactly (a cancel deadline not in UTC).
+// encodeOffers encodes offers into a string of its exact size (one
+// allocation); ok is false when one cannot be carried exactly (a cancel
+// deadline not in UTC).
 func encodeOffers(offers []hotelrates.Offer) (string, bool) {
 	if len(offers) == 0 {
 		return "", true
 	}
-	n := 0
 	for i := range offers {
-		o := &offers[i]
-		if !o.CancelDeadline.IsZero() && o.CancelDeadline.Location() != time.UTC {
+		if d := offers[i].CancelDeadline; !d.IsZero() && d.Location() != time.UTC {
 			return "", false
 		}
-		n += 1 + 3*binary.MaxVarintLen64 + len(o.Room) + len(o.Board) + len(o.Total.Currency)
-		n += 3*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 + len(o.Original.Currency)
 	}
-	b := make([]byte, 0, binary.MaxVarintLen64+n)
-	b = binary.AppendUvarint(b, uint64(len(offers)))
+	var w offerWriter
+	w.offers(offers) // counts
+	var sb strings.Builder
+	sb.Grow(w.n)
+	w.sb = &sb
+	w.offers(offers)
+	return sb.String(), true
+}
+
+// offerWriter writes encodeOffers's encoding to sb, or, while sb is nil,
+// counts its bytes in n.
+type offerWriter struct {
+	sb  *strings.Builder
+	n   int
+	tmp [binary.MaxVarintLen64]byte
+}
+
+func (w *offerWriter) offers(offers []hotelrates.Offer) {
+	w.uvarint(uint64(len(offers)))
 	for i := range offers {
 		o := &offers[i]
 		var flags byte
@@ -100,27 +116,52 @@ func encodeOffers(offers []hotelrates.Offer) (string, bool) {
 		if o.Original != (hotelrates.Money{}) {
 			flags |= offerOriginal
 		}
-		b = append(b, flags)
-		b = appendString(b, o.Room)
-		b = appendString(b, o.Board)
-		b = binary.AppendVarint(b, o.Total.Minor)
-		b = appendString(b, o.Total.Currency)
+		w.byte(flags)
+		w.str(o.Room)
+		w.str(o.Board)
+		w.varint(o.Total.Minor)
+		w.str(o.Total.Currency)
 		if flags&offerDeadline != 0 {
-			b = binary.AppendVarint(b, o.CancelDeadline.Unix())
-			b = binary.AppendUvarint(b, uint64(o.CancelDeadline.Nanosecond()))
+			w.varint(o.CancelDeadline.Unix())
+			w.uvarint(uint64(o.CancelDeadline.Nanosecond()))
 		}
 		if flags&offerOriginal != 0 {
-			b = binary.AppendVarint(b, o.Original.Minor)
-			b = appendString(b, o.Original.Currency)
+			w.varint(o.Original.Minor)
+			w.str(o.Original.Currency)
 		}
 	}
-	var sb strings.Builder // its String is b's one copy
-	sb.Write(b)
-	return sb.String(), true
 }
 
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+func (w *offerWriter) byte(c byte) {
+	if w.sb == nil {
+		w.n++
+		return
+	}
+	w.sb.WriteByte(c)
+}
+
+func (w *offerWriter) bytes(s string) {
+	if w.sb == nil {
+		w.n += len(s)
+		return
+	}
+	w.sb.WriteString(s)
+}
+
+func (w *offerWriter) uvarint(v uint64) {
+	b := binary.AppendUvarint(w.tmp[:0], v)
+	if w.sb == nil {
+		w.n += len(b)
+		return
+	}
+	w.sb.Write(b)
+}
+
+func (w *offerWriter) varint(v int64) { w.uvarint(uint64(v<<1) ^ uint64(v>>63)) }
+
+func (w *offerWriter) str(s string) {
+	w.uvarint(uint64(len(s)))
+	w.bytes(s)
 }
 
 // decodeOffers appends the offers enc encodes (encodeOffers's) to dst,

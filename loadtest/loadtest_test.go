@@ -437,37 +437,43 @@ func TestDefaultScenariosHaveDeadline(t *testing.T) {
 }
 
 func TestNarrowVendors(t *testing.T) {
-	scenarios := DefaultScenarios(true)
-	got, err := narrowVendors(scenarios, []string{sandbox.Solo, sandbox.Bulk, sandbox.Session})
-	if err != nil {
-		t.Fatal(err)
+	three := []string{sandbox.Solo, sandbox.Bulk, sandbox.Session}
+	tests := []struct {
+		name    string
+		vendors []string
+		want    map[string][]string // scenario: its vendors after narrowing (absent: skipped)
+	}{
+		{"none: unchanged", nil, map[string][]string{Mixed: sandbox.AllVendorNames(), Scaling: {sandbox.Solo}, Crowd: sandbox.VendorNames}},
+		{"the three sandbox vendors", three, map[string][]string{Mixed: three, Scaling: {sandbox.Solo}, Crowd: three}},
+		{"bulk only: solo's scenarios skipped", []string{sandbox.Bulk}, map[string][]string{Mixed: {sandbox.Bulk}, Crowd: {sandbox.Bulk}, Scaling: nil, Overload: nil, Deadline: nil}},
 	}
-	byName := map[string][]string{}
-	for _, sc := range got {
-		byName[sc.Name] = sc.Vendors
-	}
-	if want := []string{sandbox.Solo, sandbox.Bulk, sandbox.Session}; !slices.Equal(byName[Mixed], want) {
-		t.Errorf("mixed narrowed to %v, want %v", byName[Mixed], want)
-	}
-	if !slices.Equal(byName[Scaling], []string{sandbox.Solo}) {
-		t.Errorf("scaling narrowed to %v, want solo", byName[Scaling])
-	}
-	for _, sc := range scenarios {
-		if sc.Name == Mixed && len(sc.Vendors) != len(sandbox.AllVendorNames()) {
-			t.Errorf("narrowing changed the caller's scenarios: mixed has %v", sc.Vendors)
-		}
-	}
-	got, err = narrowVendors(scenarios, []string{sandbox.Bulk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sc := range got {
-		if !slices.Equal(sc.Vendors, []string{sandbox.Bulk}) {
-			t.Errorf("%s: vendors %v, want bulk only", sc.Name, sc.Vendors)
-		}
-		if sc.Name == Scaling {
-			t.Errorf("scaling (solo only) kept with bulk")
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scenarios := DefaultScenarios(true)
+			got, err := narrowVendors(scenarios, tt.vendors)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byName := map[string][]string{}
+			for _, sc := range got {
+				byName[sc.Name] = sc.Vendors
+				if len(sc.Vendors) < len(sandbox.AllVendorNames()) && sc.Name == Mixed && !slices.ContainsFunc(sc.Notes, func(n string) bool { return strings.HasPrefix(n, "Narrowed to") }) {
+					t.Errorf("narrowed mixed has no note saying so: %q", sc.Notes)
+				}
+			}
+			for name, want := range tt.want {
+				if got, ok := byName[name]; want == nil && ok {
+					t.Errorf("%s kept with %v, want it skipped", name, got)
+				} else if want != nil && !slices.Equal(got, want) {
+					t.Errorf("%s: vendors %v, want %v", name, got, want)
+				}
+			}
+			for _, sc := range scenarios {
+				if sc.Name == Mixed && !slices.Equal(sc.Vendors, sandbox.AllVendorNames()) {
+					t.Errorf("narrowing changed the caller's scenarios: mixed has %v", sc.Vendors)
+				}
+			}
+		})
 	}
 }
 

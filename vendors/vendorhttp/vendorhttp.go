@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,12 +25,18 @@ func ReadBody(vendor string, resp *http.Response, limit int64) ([]byte, error) {
 	// Sized from the announced length (up to presizeMax: the announcement
 	// is the vendor's word), one byte more so that the read that sees the
 	// end does not grow it: one allocation instead of io.ReadAll's
-	// doubling from 512 bytes.
-	var buf []byte
+	// doubling from 512 bytes. An unannounced length starts at 512 bytes,
+	// as io.ReadAll does.
+	limit = max(limit, 0)
+	size := int64(512)
 	if n := resp.ContentLength; n >= 0 {
-		buf = make([]byte, 0, min(n, limit, presizeMax)+1)
+		size = min(n, limit, presizeMax) + 1
 	}
-	b, err := readAll(&io.LimitedReader{R: resp.Body, N: limit + 1}, buf)
+	over := limit // a byte past the limit, read to tell a body over it
+	if over < math.MaxInt64 {
+		over++
+	}
+	b, err := readAll(&io.LimitedReader{R: resp.Body, N: over}, make([]byte, 0, size))
 	if err != nil {
 		return nil, &hotelrates.VendorError{Vendor: vendor, Kind: hotelrates.ErrBadResponse, Status: resp.StatusCode, Err: fmt.Errorf("reading body: %w", err)}
 	}
