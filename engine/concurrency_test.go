@@ -429,3 +429,102 @@ func TestRevokedTokenIsNotHandedOutAgain(t *testing.T) {
 		t.Errorf("a revoked token was handed out again %d times of 500", again)
 	}
 }
+
+// hangOnce answers after a delay, except the first call for hang, which
+// never answers (until its context ends).
+type hangOnce struct {
+	fakeVendor
+	hang    string
+	latency time.Duration
+	hung    atomic.Bool
+}
+
+func (v *hangOnce) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	if slices.Contains(q.HotelIDs, v.hang) && v.hung.CompareAndSwap(false, true) {
+		v.calls.Add(1)
+		<-ctx.Done()
+		return nil, &hotelrates.VendorError{Vendor: v.info.Name, Kind: hotelrates.ErrUnavailable, Err: ctx.Err()}
+	}
+	time.Sleep(v.latency)
+	return v.fakeVendor.Fetch(ctx, hc, c, q)
+}
+
+// A call that hangs, on a vendor whose calls otherwise answer in 20 ms,
+// is given up after hangFactor times that latency (here hangMin), long
+// before the configured call timeout, and retried: the search is complete
+// in about a quarter of a second, not at its deadline, and one hang is not
+// taken for the vendor's overload (its limit stays). With no latency known
+// yet, only the configured timeout cuts a call.
+func TestHungCallIsRetriedLongBeforeTheCallTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &hangOnce{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}, hang: "H-hang", latency: 20 * time.Millisecond}
+		e := fakeEngine(t, VendorConfig{Vendor: v, Concurrency: 4, MinConcurrency: 4, CallTimeout: 10 * time.Second})
+		ctx := context.Background()
+		warm := make([]string, 24)
+		for i := range warm {
+			warm[i] = fmt.Sprint("H", i)
+		}
+		if res, err := e.Search(ctx, hotelrates.Search{HotelIDs: warm, Stay: fakeStay()}); err != nil || !res.Complete {
+			t.Fatalf("warm-up: %v %+v", err, res.Vendors)
+		}
+		limit := e.Vendors()[0].ConcurrencyLimit
+		start := time.Now()
+		res, err := e.Search(ctx, hotelrates.Search{HotelIDs: []string{"H-hang", "A", "B", "C"}, Stay: fakeStay(), Timeout: 5 * time.Second})
+		el := time.Since(start)
+		if err != nil || !res.Complete {
+			t.Fatalf("search: %v %+v", err, res.Vendors)
+		}
+		if el < hangMin || el > hangMin+100*time.Millisecond {
+			t.Errorf("the search took %v: want the hung call cut after %v and retried", el, hangMin)
+		}
+		if st := res.Vendors[0]; st.Calls != 5 || st.Errors != 1 {
+			t.Errorf("vendor status %+v: want 5 calls (one retried), 1 error", st)
+		}
+		if after := e.Vendors()[0].ConcurrencyLimit; after < limit {
+			t.Errorf("one hang cut the limit from %.2f to %.2f", limit, after)
+		}
+	})
+}
+
+// slowDown answers in latency, which the test may change.
+type slowDown struct {
+	fakeVendor
+	latency atomic.Int64
+}
+
+func (v *slowDown) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	select {
+	case <-time.After(time.Duration(v.latency.Load())):
+	case <-ctx.Done():
+		return nil, &hotelrates.VendorError{Vendor: v.info.Name, Kind: hotelrates.ErrUnavailable, Err: ctx.Err()}
+	}
+	return v.fakeVendor.Fetch(ctx, hc, c, q)
+}
+
+// A vendor that turns slower for good (20 ms, then 900 ms a call) is not
+// taken for hung on every call: each call given up teaches the latency,
+// and within a few calls the new latency is waited for and the search
+// completes.
+func TestSlowerVendorIsSoonWaitedFor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &slowDown{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}}
+		v.latency.Store(int64(20 * time.Millisecond))
+		e := fakeEngine(t, VendorConfig{Vendor: v, Concurrency: 4, MinConcurrency: 4, CallTimeout: 10 * time.Second})
+		ctx := context.Background()
+		warm := make([]string, 24)
+		for i := range warm {
+			warm[i] = fmt.Sprint("H", i)
+		}
+		if res, err := e.Search(ctx, hotelrates.Search{HotelIDs: warm, Stay: fakeStay()}); err != nil || !res.Complete {
+			t.Fatalf("warm-up: %v %+v", err, res.Vendors)
+		}
+		v.latency.Store(int64(900 * time.Millisecond))
+		res, err := e.Search(ctx, hotelrates.Search{HotelIDs: []string{"A", "B", "C", "D", "E", "F", "G", "H"}, Stay: fakeStay(), Timeout: 20 * time.Second})
+		if err != nil || !res.Complete {
+			t.Fatalf("search: %v %+v", err, res.Vendors)
+		}
+		if st := res.Vendors[0]; st.Calls > 16 {
+			t.Errorf("vendor status %+v: %d calls for 8 hotels, the slower latency was not learnt", st, st.Calls)
+		}
+	})
+}

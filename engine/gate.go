@@ -62,6 +62,25 @@ type rttClass struct {
 	p10s     []time.Duration // recent windows' 10th percentiles
 	baseline time.Duration   // min of p10s
 	srtt     time.Duration
+	n        int // samples so far
+}
+
+// hangAfter is how long a call of hotels may go unanswered before it is
+// taken for hung: hangFactor times the smoothed latency of the vendor's
+// calls of that size (of all its calls while that size has fewer than
+// hangSamples answers), at least hangMin; 0 while no latency is known.
+// A hung call is given up and retried like a timed-out one; it is the
+// vendor's overload only when push backs are many (vendorQueue.signal).
+// The configured CallTimeout still bounds every call.
+func (g *gate) hangAfter(hotels int) time.Duration {
+	lat := g.srtt
+	if c := g.classes[bits.Len(uint(hotels))]; c != nil && c.n >= hangSamples {
+		lat = c.srtt
+	}
+	if lat <= 0 {
+		return 0
+	}
+	return max(hangMin, hangFactor*lat)
 }
 
 const (
@@ -77,6 +96,14 @@ const (
 	// that stays slower is seen within seconds.
 	admitHorizon = 2 * time.Second
 	capRecovery  = 30 * time.Second // how often the post-congestion ceiling may climb by one
+	// A call unanswered after hangFactor times the vendor's smoothed
+	// latency for its size, and at least hangMin, is taken for hung
+	// (hangAfter): far past the tail of a vendor's own latencies (for a
+	// log-normal spread of sigma 0.8, about one call in a thousand takes
+	// that long), short of a search's deadline.
+	hangFactor  = 8
+	hangMin     = 250 * time.Millisecond
+	hangSamples = 10
 )
 
 func newGate(floor, ceiling int, rps float64, burst int) *gate {
@@ -253,7 +280,19 @@ func (g *gate) slowAdd(now time.Time, rtt time.Duration) {
 // would finish in time were refused.
 func (g *gate) admitLatency() time.Duration { return min(g.srtt, g.slat) }
 
+// hung learns from a call of hotels given up as hung after waited: its
+// size's and the vendor's smoothed latencies take waited as a sample, so
+// that a vendor that turned slower for good is soon waited for long
+// enough, instead of every call being given up at the old latency.
+func (g *gate) hung(hotels int, waited time.Duration) {
+	g.srtt = ewma(g.srtt, waited)
+	if c := g.classes[bits.Len(uint(hotels))]; c != nil {
+		c.srtt = ewma(c.srtt, waited)
+	}
+}
+
 func (c *rttClass) add(rtt time.Duration) {
+	c.n++
 	c.srtt = ewma(c.srtt, rtt)
 	c.window = append(c.window, rtt)
 	switch {

@@ -153,6 +153,7 @@ type attemptResult struct {
 	sent     bool          // the call went to the vendor
 	rtt      time.Duration // of the call, when sent
 	timedOut bool          // the call timeout ended it, not the queue
+	hung     bool          // timedOut by the hang cut (gate.hangAfter), not the configured timeout
 	// abandoned: when the call ended, its context had ended (the queue
 	// gave up on it, the call timeout, or the engine stopping).
 	abandoned bool

@@ -118,7 +118,8 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 	if err == nil {
 		offers = p.tr.answer(offers, j.hotels, codes, j.stay.Currency)
 	}
-	timedOut := err != nil && context.Cause(a.ctx) == errCallTimeout
+	cause := context.Cause(a.ctx)
+	timedOut := err != nil && (cause == errCallTimeout || cause == errHung)
 	kind, isVendorErr := hotelrates.KindOf(err)
 	bad := err != nil && isVendorErr && kind == hotelrates.ErrUnauthorized
 	p.tokens.release(cred, bad)
@@ -136,7 +137,7 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 	} else {
 		p.m.calls.WithLabelValues(outcome(err)).Inc()
 	}
-	return attemptResult{a: a, offers: offers, err: err, sent: true, rtt: rtt, timedOut: timedOut, limit: a.report.RateLimit}
+	return attemptResult{a: a, offers: offers, err: err, sent: true, rtt: rtt, timedOut: timedOut, hung: timedOut && cause == errHung, limit: a.report.RateLimit}
 }
 
 // errPanicked is the cause of a call whose vendor adapter panicked.

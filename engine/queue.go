@@ -152,6 +152,7 @@ type leaveReq struct {
 var (
 	errAllLeft     = errors.New("every search waiting for this call has ended")
 	errCallTimeout = errors.New("vendor call timed out")
+	errHung        = errors.New("vendor call gave no answer in many times the vendor's usual latency")
 	errNotSent     = errors.New("every search waiting for this call ended before it was sent")
 	errStopped     = hotelrates.Errorf(hotelrates.CodeUnavailable, "", "engine is stopping")
 )
@@ -407,7 +408,15 @@ func (q *vendorQueue) hedging() bool {
 // dispatch hands one attempt of j to an idle loader. The loader's channel
 // is buffered and empty while it is idle, so this never blocks.
 func (q *vendorQueue) dispatch(ctx context.Context, j *job, hedge bool, verdict func(error), now time.Time) {
-	actx, cancel := context.WithDeadlineCause(ctx, now.Add(q.cfg.CallTimeout), errCallTimeout)
+	timeout, cause := q.cfg.CallTimeout, errCallTimeout
+	if q.info.Auth != hotelrates.AuthSession {
+		// (A session serves one request at a time: one given up while
+		// the vendor still works on it would answer the next "busy".)
+		if h := q.gate.hangAfter(len(j.hotels)); h > 0 && h < timeout {
+			timeout, cause = h, errHung
+		}
+	}
+	actx, cancel := context.WithDeadlineCause(ctx, now.Add(timeout), cause)
 	a := &j.primary
 	if hedge {
 		a = &attempt{}
@@ -462,14 +471,22 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 		}
 	}
 	q.gate.done(now, r.rtt, len(j.hotels), oc)
+	if r.hung {
+		q.gate.hung(len(j.hotels), r.rtt)
+	}
 	if rl := r.limit; rl.Known {
 		q.gate.budget(now, rl.Remaining, rl.Reset)
 	}
 	q.m.inflight.Set(float64(q.gate.inflight))
 	q.m.limit.Set(q.gate.limit)
-	if r.err != nil && (!r.sent || abandoned && !r.timedOut) {
+	switch {
+	case r.err != nil && (!r.sent || abandoned && !r.timedOut):
 		a.done(context.Canceled) // not the vendor's failure
-	} else {
+	case r.hung && oc == outcomeNone:
+		// One hang among answers that come back: the breaker does not
+		// count it (many hangs, or the configured timeout, it does).
+		a.done(errHung)
+	default:
 		a.done(r.err)
 	}
 	if j.state == jobDone {
@@ -557,6 +574,13 @@ func (q *vendorQueue) signal(r attemptResult, abandoned bool, now time.Time) cal
 	}
 	if r.timedOut {
 		q.pushBack += 1 / pushWindow
+		if r.hung && q.pushBack <= overloadShare {
+			// One call that hung among answers that mostly come back in
+			// time is that call's fault (a stuck connection, a lost
+			// request): it is retried, the others go on, the limit
+			// stays. Many of them are the vendor's overload.
+			return outcomeNone
+		}
 		return outcomeCongestion // the call timed out, not the search
 	}
 	return outcomeNone

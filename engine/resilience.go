@@ -134,9 +134,10 @@ func newBreaker(name string, failures int, cooldown time.Duration, onChange func
 				(c.Requests >= 4*uint32(failures) && c.TotalFailures*2 >= c.Requests)
 		},
 		// Only the vendor's own failures count; a search that ended, a
-		// request the vendor refused or a throttle do not trip the breaker.
+		// request the vendor refused, a throttle or a sporadic hang do not
+		// trip the breaker.
 		IsExcluded: func(err error) bool {
-			if errors.Is(err, context.Canceled) || errors.Is(err, errDeadline) || errors.Is(err, errAllLeft) || errors.Is(err, errStopped) || errors.Is(err, errNotSent) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, errDeadline) || errors.Is(err, errAllLeft) || errors.Is(err, errStopped) || errors.Is(err, errNotSent) || errors.Is(err, errHung) {
 				return true
 			}
 			k, ok := hotelrates.KindOf(err)
