@@ -458,15 +458,9 @@ func (v *hangOnce) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Cred
 func TestHungCallIsRetriedLongBeforeTheCallTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		v := &hangOnce{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}, hang: "H-hang", latency: 20 * time.Millisecond}
-		e := fakeEngine(t, VendorConfig{Vendor: v, Concurrency: 4, MinConcurrency: 4, CallTimeout: 10 * time.Second})
+		e := fakeEngine(t, VendorConfig{Vendor: v, Concurrency: 4, MinConcurrency: 1, CallTimeout: 10 * time.Second})
 		ctx := context.Background()
-		warm := make([]string, 24)
-		for i := range warm {
-			warm[i] = fmt.Sprint("H", i)
-		}
-		if res, err := e.Search(ctx, hotelrates.Search{HotelIDs: warm, Stay: fakeStay()}); err != nil || !res.Complete {
-			t.Fatalf("warm-up: %v %+v", err, res.Vendors)
-		}
+		warmUp(t, e, 24)
 		limit := e.Vendors()[0].ConcurrencyLimit
 		start := time.Now()
 		res, err := e.Search(ctx, hotelrates.Search{HotelIDs: []string{"H-hang", "A", "B", "C"}, Stay: fakeStay(), Timeout: 5 * time.Second})
@@ -511,13 +505,7 @@ func TestSlowerVendorIsSoonWaitedFor(t *testing.T) {
 		v.latency.Store(int64(20 * time.Millisecond))
 		e := fakeEngine(t, VendorConfig{Vendor: v, Concurrency: 4, MinConcurrency: 4, CallTimeout: 10 * time.Second})
 		ctx := context.Background()
-		warm := make([]string, 24)
-		for i := range warm {
-			warm[i] = fmt.Sprint("H", i)
-		}
-		if res, err := e.Search(ctx, hotelrates.Search{HotelIDs: warm, Stay: fakeStay()}); err != nil || !res.Complete {
-			t.Fatalf("warm-up: %v %+v", err, res.Vendors)
-		}
+		warmUp(t, e, 24)
 		v.latency.Store(int64(900 * time.Millisecond))
 		res, err := e.Search(ctx, hotelrates.Search{HotelIDs: []string{"A", "B", "C", "D", "E", "F", "G", "H"}, Stay: fakeStay(), Timeout: 20 * time.Second})
 		if err != nil || !res.Complete {
@@ -527,4 +515,127 @@ func TestSlowerVendorIsSoonWaitedFor(t *testing.T) {
 			t.Errorf("vendor status %+v: %d calls for 8 hotels, the slower latency was not learnt", st, st.Calls)
 		}
 	})
+}
+
+// warmUp runs one search of n one-hotel calls, so the engine learns the
+// vendor's latency.
+func warmUp(t *testing.T, e *Engine, n int) {
+	t.Helper()
+	warm := make([]string, n)
+	for i := range warm {
+		warm[i] = fmt.Sprint("W", i)
+	}
+	if res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: warm, Stay: fakeStay()}); err != nil || !res.Complete {
+		t.Fatalf("warm-up: %v %+v", err, res.Vendors)
+	}
+}
+
+// slowAuth answers in 20 ms; its token fetch takes authDelay.
+type slowAuth struct {
+	fakeVendor
+	authDelay time.Duration
+}
+
+func (v *slowAuth) Authenticate(context.Context, *http.Client) (hotelrates.Credential, error) {
+	n := v.logins.Add(1)
+	time.Sleep(v.authDelay)
+	return hotelrates.Credential{Secret: fmt.Sprint("s", n), Expires: time.Now().Add(5 * time.Minute)}, nil
+}
+
+func (v *slowAuth) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	time.Sleep(20 * time.Millisecond)
+	return v.fakeVendor.Fetch(ctx, hc, c, q)
+}
+
+// sizeLatency answers a call of n hotels in 20 ms + 5 ms x n.
+type sizeLatency struct{ fakeVendor }
+
+func (v *sizeLatency) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	time.Sleep(20*time.Millisecond + time.Duration(len(q.HotelIDs))*5*time.Millisecond)
+	return v.fakeVendor.Fetch(ctx, hc, c, q)
+}
+
+// slowOne answers in 20 ms, and the hotel slow in 2 s, unless its
+// context ends first.
+type slowOne struct {
+	fakeVendor
+	slow string
+}
+
+func (v *slowOne) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	d := 20 * time.Millisecond
+	if slices.Contains(q.HotelIDs, v.slow) {
+		d = 2 * time.Second
+	}
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+		return nil, &hotelrates.VendorError{Vendor: v.info.Name, Kind: hotelrates.ErrUnavailable, Err: ctx.Err()}
+	}
+	return v.fakeVendor.Fetch(ctx, hc, c, q)
+}
+
+// Slow calls that are not hung are not given up as hung: the wait for a
+// token fetched on demand is not the call's (the hang clock starts when
+// the call is sent), a batch of a size with too few answers yet is not
+// judged by smaller batches' latency, and a session vendor's calls are
+// cut only by call_timeout. Each search completes with no error.
+func TestSlowButHealthyCallsAreNotTakenForHung(t *testing.T) {
+	tests := []struct {
+		name   string
+		vendor hotelrates.Vendor
+		cfg    func(*VendorConfig)
+		warm   func(*testing.T, *Engine)
+		hotels []string
+	}{
+		{
+			name:   "a token fetched on demand, slower than the cut",
+			vendor: &slowAuth{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthToken}}, authDelay: 400 * time.Millisecond},
+			warm: func(t *testing.T, e *Engine) {
+				warmUp(t, e, 24)
+				time.Sleep(20 * time.Minute) // idle: the token lapses
+			},
+			hotels: []string{"A", "B", "C"},
+		},
+		{
+			name:   "a batch of a size not seen yet",
+			vendor: &sizeLatency{fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 100, Auth: hotelrates.AuthNone}}},
+			cfg:    func(c *VendorConfig) { c.MaxWorkers = 1 }, // one call of 60: 320 ms
+			warm: func(t *testing.T, e *Engine) {
+				for i := range 30 {
+					if _, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: []string{fmt.Sprint("S", i)}, Stay: fakeStay()}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			hotels: func() (ids []string) {
+				for i := range 60 {
+					ids = append(ids, fmt.Sprint("B", i))
+				}
+				return ids
+			}(),
+		},
+		{
+			name:   "a session vendor's slow call",
+			vendor: &slowOne{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthSession, MaxSessions: 4}}, slow: "slow"},
+			warm:   func(t *testing.T, e *Engine) { warmUp(t, e, 24) },
+			hotels: []string{"slow", "A"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				vc := VendorConfig{Vendor: tt.vendor, Concurrency: 4, MinConcurrency: 4, CallTimeout: 10 * time.Second}
+				if tt.cfg != nil {
+					tt.cfg(&vc)
+				}
+				e := fakeEngine(t, vc)
+				tt.warm(t, e)
+				res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: tt.hotels, Stay: fakeStay(), Timeout: 5 * time.Second})
+				if err != nil || !res.Complete || res.Vendors[0].Errors != 0 {
+					t.Errorf("%v %+v: want it complete, no call given up", err, res.Vendors)
+				}
+			})
+		})
+	}
 }

@@ -62,25 +62,23 @@ type rttClass struct {
 	p10s     []time.Duration // recent windows' 10th percentiles
 	baseline time.Duration   // min of p10s
 	srtt     time.Duration
-	n        int // samples so far
+	n        int           // answers so far
+	wait     time.Duration // smoothed wait: answers, and calls given up as hung (hangAfter)
 }
 
-// hangAfter is how long a call of hotels may go unanswered before it is
-// taken for hung: hangFactor times the smoothed latency of the vendor's
-// calls of that size (of all its calls while that size has fewer than
-// hangSamples answers), at least hangMin; 0 while no latency is known.
-// A hung call is given up and retried like a timed-out one; it is the
-// vendor's overload only when push backs are many (vendorQueue.signal).
-// The configured CallTimeout still bounds every call.
+// hangAfter is how long a call of hotels may go unanswered, once sent,
+// before it is taken for hung: hangFactor times the smoothed wait of the
+// vendor's calls of that size, at least hangMin; 0 (no such cut) while
+// that size has fewer than hangSamples answers. A hung call is given up
+// and retried like a timed-out one; it is the vendor's overload only when
+// push backs are many (vendorQueue.signal). The configured CallTimeout
+// still bounds every call.
 func (g *gate) hangAfter(hotels int) time.Duration {
-	lat := g.srtt
-	if c := g.classes[bits.Len(uint(hotels))]; c != nil && c.n >= hangSamples {
-		lat = c.srtt
-	}
-	if lat <= 0 {
+	c := g.classes[bits.Len(uint(hotels))]
+	if c == nil || c.n < hangSamples || c.wait <= 0 {
 		return 0
 	}
-	return max(hangMin, hangFactor*lat)
+	return max(hangMin, hangFactor*c.wait)
 }
 
 const (
@@ -280,20 +278,21 @@ func (g *gate) slowAdd(now time.Time, rtt time.Duration) {
 // would finish in time were refused.
 func (g *gate) admitLatency() time.Duration { return min(g.srtt, g.slat) }
 
-// hung learns from a call of hotels given up as hung after waited: its
-// size's and the vendor's smoothed latencies take waited as a sample, so
-// that a vendor that turned slower for good is soon waited for long
-// enough, instead of every call being given up at the old latency.
+// hung learns from a call of hotels given up as hung after waited: the
+// smoothed wait of its size (hangAfter's, not the latency the limit and
+// admission judge by) takes waited as a sample, so that a vendor that
+// turned slower for good is soon waited for long enough, instead of every
+// call being given up at the old latency.
 func (g *gate) hung(hotels int, waited time.Duration) {
-	g.srtt = ewma(g.srtt, waited)
 	if c := g.classes[bits.Len(uint(hotels))]; c != nil {
-		c.srtt = ewma(c.srtt, waited)
+		c.wait = ewma(c.wait, waited)
 	}
 }
 
 func (c *rttClass) add(rtt time.Duration) {
 	c.n++
 	c.srtt = ewma(c.srtt, rtt)
+	c.wait = ewma(c.wait, rtt)
 	c.window = append(c.window, rtt)
 	switch {
 	case len(c.window) >= rttWindow:

@@ -110,7 +110,15 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 		p.tokens.release(cred, false)
 		return attemptResult{a: a, err: errNotSent}
 	}
-	cctx := hotelrates.ContextWithCall(a.ctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates, Report: &a.report})
+	fctx := a.ctx
+	if a.hang > 0 {
+		// The hang clock starts with the call, not with the wait for a
+		// credential (a token fetched on demand may take longer).
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeoutCause(a.ctx, a.hang, errHung)
+		defer cancel()
+	}
+	cctx := hotelrates.ContextWithCall(fctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates, Report: &a.report})
 	start := time.Now()
 	codes := p.tr.codes(j.hotels)
 	offers, err := p.fetch(cctx, cred, hotelrates.Query{Stay: j.stay, HotelIDs: codes})
@@ -118,9 +126,15 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 	if err == nil {
 		offers = p.tr.answer(offers, j.hotels, codes, j.stay.Currency)
 	}
-	cause := context.Cause(a.ctx)
+	cause := context.Cause(fctx)
 	timedOut := err != nil && (cause == errCallTimeout || cause == errHung)
 	kind, isVendorErr := hotelrates.KindOf(err)
+	if timedOut && !isVendorErr {
+		// An adapter that returned its context's error: the vendor did
+		// not answer in time, which is retried like a connection error.
+		err = &hotelrates.VendorError{Vendor: p.name, Kind: hotelrates.ErrUnavailable, Err: cause}
+		kind, isVendorErr = hotelrates.ErrUnavailable, true
+	}
 	bad := err != nil && isVendorErr && kind == hotelrates.ErrUnauthorized
 	p.tokens.release(cred, bad)
 	if bad {

@@ -408,20 +408,20 @@ func (q *vendorQueue) hedging() bool {
 // dispatch hands one attempt of j to an idle loader. The loader's channel
 // is buffered and empty while it is idle, so this never blocks.
 func (q *vendorQueue) dispatch(ctx context.Context, j *job, hedge bool, verdict func(error), now time.Time) {
-	timeout, cause := q.cfg.CallTimeout, errCallTimeout
+	actx, cancel := context.WithDeadlineCause(ctx, now.Add(q.cfg.CallTimeout), errCallTimeout)
+	var hang time.Duration
 	if q.info.Auth != hotelrates.AuthSession {
 		// (A session serves one request at a time: one given up while
 		// the vendor still works on it would answer the next "busy".)
-		if h := q.gate.hangAfter(len(j.hotels)); h > 0 && h < timeout {
-			timeout, cause = h, errHung
+		if h := q.gate.hangAfter(len(j.hotels)); h < q.cfg.CallTimeout {
+			hang = h
 		}
 	}
-	actx, cancel := context.WithDeadlineCause(ctx, now.Add(timeout), cause)
 	a := &j.primary
 	if hedge {
 		a = &attempt{}
 	}
-	*a = attempt{job: j, ctx: actx, cancel: cancel, searches: q.searchIDs(j), hedge: hedge, started: now, done: verdict}
+	*a = attempt{job: j, ctx: actx, cancel: cancel, searches: q.searchIDs(j), hedge: hedge, started: now, hang: hang, done: verdict}
 	if j.running == nil {
 		j.running = j.runBuf[:0]
 	}

@@ -24,10 +24,10 @@ type VendorConfig struct {
 	IdleTimeout time.Duration
 	// CallTimeout bounds one attempt of a vendor call, from the moment the
 	// vendor's queue hands it to a loader (the wait for a credential
-	// included), inside the search deadline
-	// (default 10 s). Once the vendor's latency is known, a call of a
-	// vendor without sessions is given up sooner, as hung, after 8 times
-	// the latency of calls of its size (at least 250 ms), and retried. AuthTimeout bounds one login or token request
+	// included), inside the search deadline (default 10 s). Once calls of
+	// its size have answered, a call of a vendor without sessions is given
+	// up sooner, as hung, after 8 times their smoothed wait (at least
+	// 250 ms), and retried. AuthTimeout bounds one login or token request
 	// (default 10 s).
 	CallTimeout time.Duration
 	AuthTimeout time.Duration
