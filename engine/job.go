@@ -133,7 +133,6 @@ type attempt struct {
 	searches string // the members' search ids, for the archive
 	hedge    bool
 	started  time.Time
-	hang     time.Duration         // the vendor call is given up as hung after this long once sent (0: no such cut)
 	done     func(error)           // the breaker's verdict
 	report   hotelrates.CallReport // what the vendor's answer said of its limits (the loader's, during the call)
 }

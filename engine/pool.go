@@ -110,15 +110,7 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 		p.tokens.release(cred, false)
 		return attemptResult{a: a, err: errNotSent}
 	}
-	fctx := a.ctx
-	if a.hang > 0 {
-		// The hang clock starts with the call, not with the wait for a
-		// credential (a token fetched on demand may take longer).
-		var cancel context.CancelFunc
-		fctx, cancel = context.WithTimeoutCause(a.ctx, a.hang, errHung)
-		defer cancel()
-	}
-	cctx := hotelrates.ContextWithCall(fctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates, Report: &a.report})
+	cctx := hotelrates.ContextWithCall(a.ctx, hotelrates.Call{SearchID: a.searches, Kind: hotelrates.CallRates, Report: &a.report})
 	start := time.Now()
 	codes := p.tr.codes(j.hotels)
 	offers, err := p.fetch(cctx, cred, hotelrates.Query{Stay: j.stay, HotelIDs: codes})
@@ -126,7 +118,7 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 	if err == nil {
 		offers = p.tr.answer(offers, j.hotels, codes, j.stay.Currency)
 	}
-	cause := context.Cause(fctx)
+	cause := context.Cause(a.ctx)
 	timedOut := err != nil && (cause == errCallTimeout || cause == errHung)
 	kind, isVendorErr := hotelrates.KindOf(err)
 	if timedOut && !isVendorErr {

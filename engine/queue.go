@@ -408,20 +408,22 @@ func (q *vendorQueue) hedging() bool {
 // dispatch hands one attempt of j to an idle loader. The loader's channel
 // is buffered and empty while it is idle, so this never blocks.
 func (q *vendorQueue) dispatch(ctx context.Context, j *job, hedge bool, verdict func(error), now time.Time) {
-	actx, cancel := context.WithDeadlineCause(ctx, now.Add(q.cfg.CallTimeout), errCallTimeout)
-	var hang time.Duration
-	if q.info.Auth != hotelrates.AuthSession {
-		// (A session serves one request at a time: one given up while
-		// the vendor still works on it would answer the next "busy".)
-		if h := q.gate.hangAfter(len(j.hotels)); h < q.cfg.CallTimeout {
-			hang = h
+	timeout, cause := q.cfg.CallTimeout, errCallTimeout
+	if q.tokens.ready(now) {
+		// The call goes out at once (no credential to wait for), so its
+		// hang clock can start here. (A session serves one request at a
+		// time: one given up while the vendor still works on it would
+		// answer the next "busy"; sessions keep CallTimeout only.)
+		if h := q.gate.hangAfter(len(j.hotels)); h > 0 && h < timeout {
+			timeout, cause = h, errHung
 		}
 	}
+	actx, cancel := context.WithDeadlineCause(ctx, now.Add(timeout), cause)
 	a := &j.primary
 	if hedge {
 		a = &attempt{}
 	}
-	*a = attempt{job: j, ctx: actx, cancel: cancel, searches: q.searchIDs(j), hedge: hedge, started: now, hang: hang, done: verdict}
+	*a = attempt{job: j, ctx: actx, cancel: cancel, searches: q.searchIDs(j), hedge: hedge, started: now, done: verdict}
 	if j.running == nil {
 		j.running = j.runBuf[:0]
 	}
@@ -503,9 +505,11 @@ func (q *vendorQueue) result(r attemptResult, now time.Time) {
 	if len(j.running) > 0 {
 		return // the other call of a hedged pair may still answer
 	}
-	if !r.sent && j.active > 0 && (errors.Is(r.err, errNotSent) || a.gaveUp) {
+	if !r.sent && j.active > 0 && (errors.Is(r.err, errNotSent) || a.gaveUp || errors.Is(r.err, errHung)) {
 		// Given up for searches that left, before it was sent; a search
-		// joined since: it goes out again for that one.
+		// joined since: it goes out again for that one. (Or its hang
+		// clock ran out while it waited for a token the manager had to
+		// fetch after all: it goes out again, then on call_timeout.)
 		q.unrun(j)
 		j.state = jobQueued
 		q.edf.push(j)

@@ -67,6 +67,20 @@ func (s *tokenSnapshot) take(now time.Time) (hotelrates.Credential, bool) {
 	return s.cred, true
 }
 
+// ready reports whether a call started at now gets its credential without
+// waiting for one: no credential needed, or a token vendor's published
+// token unexpired. (Sessions may always wait for a lease.)
+func (m *tokenManager) ready(now time.Time) bool {
+	switch m.scheme {
+	case hotelrates.AuthNone:
+		return true
+	case hotelrates.AuthToken:
+		s := m.published.Load()
+		return s != nil && (s.cred.Expires.IsZero() || now.Before(s.cred.Expires))
+	}
+	return false
+}
+
 type leaseReq struct {
 	reply chan leaseReply // buffered 1: the manager never blocks on it
 }
