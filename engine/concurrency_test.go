@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -450,9 +451,9 @@ func (v *hangOnce) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Cred
 }
 
 // A call that hangs, on a vendor whose calls otherwise answer in 20 ms,
-// is given up after hangFactor times that latency (here hangMin), long
+// is given up after hangFactor times that latency (here hangMin, 1 s), long
 // before the configured call timeout, and retried: the search is complete
-// in about a quarter of a second, not at its deadline, and one hang is not
+// in about a second, not at its deadline, and one hang is not
 // taken for the vendor's overload (its limit stays). With no latency known
 // yet, only the configured timeout cuts a call.
 func TestHungCallIsRetriedLongBeforeTheCallTimeout(t *testing.T) {
@@ -495,7 +496,7 @@ func (v *slowDown) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Cred
 	return v.fakeVendor.Fetch(ctx, hc, c, q)
 }
 
-// A vendor that turns slower for good (20 ms, then 900 ms a call) is not
+// A vendor that turns slower for good (20 ms, then 3 s a call) is not
 // taken for hung on every call: each call given up teaches the latency,
 // and within a few calls the new latency is waited for and the search
 // completes.
@@ -506,8 +507,8 @@ func TestSlowerVendorIsSoonWaitedFor(t *testing.T) {
 		e := fakeEngine(t, VendorConfig{Vendor: v, Concurrency: 4, MinConcurrency: 4, CallTimeout: 10 * time.Second})
 		ctx := context.Background()
 		warmUp(t, e, 24)
-		v.latency.Store(int64(900 * time.Millisecond))
-		res, err := e.Search(ctx, hotelrates.Search{HotelIDs: []string{"A", "B", "C", "D", "E", "F", "G", "H"}, Stay: fakeStay(), Timeout: 20 * time.Second})
+		v.latency.Store(int64(3 * time.Second))
+		res, err := e.Search(ctx, hotelrates.Search{HotelIDs: []string{"A", "B", "C", "D", "E", "F", "G", "H"}, Stay: fakeStay(), Timeout: time.Minute})
 		if err != nil || !res.Complete {
 			t.Fatalf("search: %v %+v", err, res.Vendors)
 		}
@@ -590,7 +591,7 @@ func TestSlowButHealthyCallsAreNotTakenForHung(t *testing.T) {
 	}{
 		{
 			name:   "a token fetched on demand, slower than the cut",
-			vendor: &slowAuth{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthToken}}, authDelay: 400 * time.Millisecond},
+			vendor: &slowAuth{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthToken}}, authDelay: 2 * time.Second},
 			warm: func(t *testing.T, e *Engine) {
 				warmUp(t, e, 24)
 				time.Sleep(20 * time.Minute) // idle: the token lapses
@@ -638,4 +639,42 @@ func TestSlowButHealthyCallsAreNotTakenForHung(t *testing.T) {
 			})
 		})
 	}
+}
+
+// allHang answers in 20 ms until hang is set, then never (until its
+// context ends), returning the context's error bare, as a plug-in adapter
+// may.
+type allHang struct {
+	fakeVendor
+	hang atomic.Bool
+}
+
+func (v *allHang) Fetch(ctx context.Context, hc *http.Client, c hotelrates.Credential, q hotelrates.Query) ([]hotelrates.HotelOffers, error) {
+	if v.hang.Load() {
+		v.calls.Add(1)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	time.Sleep(20 * time.Millisecond)
+	return v.fakeVendor.Fetch(ctx, hc, c, q)
+}
+
+// When every call hangs, the hangs are the vendor's failure: past the first
+// few (push backs then more than a fifth of the answers) they count for
+// the breaker, which opens, also for an adapter that returns its context's
+// error bare.
+func TestHangingVendorOpensTheBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v := &allHang{fakeVendor: fakeVendor{info: hotelrates.VendorInfo{Name: "v", MaxBatch: 1, Auth: hotelrates.AuthNone}}}
+		e := fakeEngine(t, VendorConfig{Vendor: v, Concurrency: 4, MinConcurrency: 4, CallTimeout: 3 * time.Second, BreakerFailures: 3})
+		warmUp(t, e, 24)
+		v.hang.Store(true)
+		res, err := e.Search(context.Background(), hotelrates.Search{HotelIDs: []string{"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"}, Stay: fakeStay(), Timeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := res.Vendors[0]; st.Status != hotelrates.StatusFailed || !strings.Contains(st.Error, "circuit") {
+			t.Errorf("vendor status %+v: want the breaker open", st)
+		}
+	})
 }

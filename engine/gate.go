@@ -98,9 +98,11 @@ const (
 	// latency for its size, and at least hangMin, is taken for hung
 	// (hangAfter): far past the tail of a vendor's own latencies (for a
 	// log-normal spread of sigma 0.8, about one call in a thousand takes
-	// that long), short of a search's deadline.
+	// that long), short of a search's deadline. hangMin keeps a busy
+	// machine's own delays (a process short of CPU reads an answer late)
+	// from being taken for a vendor's hang.
 	hangFactor  = 8
-	hangMin     = 250 * time.Millisecond
+	hangMin     = time.Second
 	hangSamples = 10
 )
 

@@ -121,10 +121,10 @@ func (p *pool) call(l *loader, a *attempt) attemptResult {
 	cause := context.Cause(a.ctx)
 	timedOut := err != nil && (cause == errCallTimeout || cause == errHung)
 	kind, isVendorErr := hotelrates.KindOf(err)
-	if timedOut && !isVendorErr {
+	if timedOut && !isVendorErr && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		// An adapter that returned its context's error: the vendor did
 		// not answer in time, which is retried like a connection error.
-		err = &hotelrates.VendorError{Vendor: p.name, Kind: hotelrates.ErrUnavailable, Err: cause}
+		err = &hotelrates.VendorError{Vendor: p.name, Kind: hotelrates.ErrUnavailable, Err: fmt.Errorf("%w: %w", cause, err)}
 		kind, isVendorErr = hotelrates.ErrUnavailable, true
 	}
 	bad := err != nil && isVendorErr && kind == hotelrates.ErrUnauthorized

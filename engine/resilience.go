@@ -134,10 +134,11 @@ func newBreaker(name string, failures int, cooldown time.Duration, onChange func
 				(c.Requests >= 4*uint32(failures) && c.TotalFailures*2 >= c.Requests)
 		},
 		// Only the vendor's own failures count; a search that ended, a
-		// request the vendor refused, a throttle or a sporadic hang do not
+		// request the vendor refused, a throttle or a sporadic hang (the
+		// queue's own errHung verdict, not a failure that wraps it) do not
 		// trip the breaker.
 		IsExcluded: func(err error) bool {
-			if errors.Is(err, context.Canceled) || errors.Is(err, errDeadline) || errors.Is(err, errAllLeft) || errors.Is(err, errStopped) || errors.Is(err, errNotSent) || errors.Is(err, errHung) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, errDeadline) || errors.Is(err, errAllLeft) || errors.Is(err, errStopped) || errors.Is(err, errNotSent) || err == errHung {
 				return true
 			}
 			k, ok := hotelrates.KindOf(err)

@@ -27,7 +27,7 @@ type VendorConfig struct {
 	// included), inside the search deadline (default 10 s). Once calls of
 	// its size have answered, a call of a vendor without sessions is given
 	// up sooner, as hung, after 8 times their smoothed wait (at least
-	// 250 ms), and retried. AuthTimeout bounds one login or token request
+	// 1 s), and retried. AuthTimeout bounds one login or token request
 	// (default 10 s).
 	CallTimeout time.Duration
 	AuthTimeout time.Duration
