@@ -66,8 +66,8 @@ type rttClass struct {
 	wait     time.Duration // smoothed wait: answers, and calls given up as hung (hangAfter)
 }
 
-// hangAfter is how long a call of hotels may go unanswered, once sent,
-// before it is taken for hung: hangFactor times the smoothed wait of the
+// hangAfter is how long a call of hotels may go unanswered, from when it
+// goes out, before it is taken for hung: hangFactor times the smoothed wait of the
 // vendor's calls of that size, at least hangMin; 0 (no such cut) while
 // that size has fewer than hangSamples answers. A hung call is given up
 // and retried like a timed-out one; it is the vendor's overload only when

@@ -58,13 +58,18 @@ type tokenSnapshot struct {
 // take returns the snapshot's token if it is unexpired at now, marking it
 // used.
 func (s *tokenSnapshot) take(now time.Time) (hotelrates.Credential, bool) {
-	if s == nil || (!s.cred.Expires.IsZero() && !now.Before(s.cred.Expires)) {
+	if !s.valid(now) {
 		return hotelrates.Credential{}, false
 	}
 	if !s.used.Load() { // one write per token, not one per call
 		s.used.Store(true)
 	}
 	return s.cred, true
+}
+
+// valid reports whether the snapshot holds a token unexpired at now.
+func (s *tokenSnapshot) valid(now time.Time) bool {
+	return s != nil && (s.cred.Expires.IsZero() || now.Before(s.cred.Expires))
 }
 
 // ready reports whether a call started at now gets its credential without
@@ -75,8 +80,7 @@ func (m *tokenManager) ready(now time.Time) bool {
 	case hotelrates.AuthNone:
 		return true
 	case hotelrates.AuthToken:
-		s := m.published.Load()
-		return s != nil && (s.cred.Expires.IsZero() || now.Before(s.cred.Expires))
+		return m.published.Load().valid(now)
 	}
 	return false
 }
