@@ -148,16 +148,17 @@ func (w *offerWriter) bytes(s string) {
 	w.sb.WriteString(s)
 }
 
-func (w *offerWriter) uvarint(v uint64) {
-	b := binary.AppendUvarint(w.tmp[:0], v)
+func (w *offerWriter) uvarint(v uint64) { w.write(binary.AppendUvarint(w.tmp[:0], v)) }
+
+func (w *offerWriter) varint(v int64) { w.write(binary.AppendVarint(w.tmp[:0], v)) }
+
+func (w *offerWriter) write(b []byte) {
 	if w.sb == nil {
 		w.n += len(b)
 		return
 	}
 	w.sb.Write(b)
 }
-
-func (w *offerWriter) varint(v int64) { w.uvarint(uint64(v<<1) ^ uint64(v>>63)) }
 
 func (w *offerWriter) str(s string) {
 	w.uvarint(uint64(len(s)))
